@@ -1,0 +1,86 @@
+"""The one place notebooks get data from.
+
+- `load_cifar10()` — real CIFAR-10 (see helpers/cifar.py for where it is looked up).
+- `load_shapes(n)` — the embedded procedural world (helpers/shapes.py); also
+  `load_shape_clips` (video) and `load_point_clouds` (3D).
+- `load_classification(...)` — real CIFAR-10 when it is available, otherwise the procedural
+  world; it says which in one visible line, so a notebook runs anywhere.
+- `subsample`, `train_val_split` — the small utilities every classification notebook needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import config
+from .cifar import CIFAR10_CLASSES, CifarNotFoundError, load_cifar10
+from .shapes import SHAPE_CLASSES, load_point_clouds, load_shape_clips, load_shapes
+
+__all__ = [
+    "CIFAR10_CLASSES", "SHAPE_CLASSES", "CifarNotFoundError", "ClassificationData",
+    "load_cifar10", "load_shapes", "load_shape_clips", "load_point_clouds",
+    "load_classification", "subsample", "train_val_split",
+]
+
+
+def subsample(X, y, n, seed=0):
+    """A random subset of n examples (without replacement), same order for the same seed."""
+    if n > len(X):
+        raise ValueError(f"asked for {n} examples but only {len(X)} are available")
+    idx = np.random.default_rng(seed).permutation(len(X))[:n]
+    return X[idx], y[idx]
+
+
+def train_val_split(X, y, num_val, seed=0):
+    """Split off `num_val` random examples for validation: X_train, y_train, X_val, y_val."""
+    if not 0 < num_val < len(X):
+        raise ValueError(f"num_val must be between 1 and {len(X) - 1}, got {num_val}")
+    idx = np.random.default_rng(seed).permutation(len(X))
+    val, train = idx[:num_val], idx[num_val:]
+    return X[train], y[train], X[val], y[val]
+
+
+@dataclass
+class ClassificationData:
+    """Images as uint8 (N, H, W, 3) and int64 labels, with the dataset's name and class names."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: tuple
+    name: str  # "cifar10" or "shapes": thresholds and prose can depend on it
+
+
+def load_classification(num_train, num_val, num_test, seed=0, source="auto"):
+    """Real CIFAR-10 if available, else the procedural world, split three ways.
+
+    source: "auto" (CIFAR-10 when found locally, else shapes), "cifar10" or "shapes".
+    Never downloads: run `H.data.load_cifar10(download=True)` once to fetch CIFAR-10.
+    """
+    if source not in ("auto", "cifar10", "shapes"):
+        raise ValueError("source must be 'auto', 'cifar10' or 'shapes'")
+    if source in ("auto", "cifar10"):
+        try:
+            X, y, X_test, y_test = load_cifar10(download=False, verbose=False)
+        except CifarNotFoundError:
+            if source == "cifar10":
+                raise
+        else:
+            X, y = subsample(X, y, num_train + num_val, seed)
+            X_test, y_test = subsample(X_test, y_test, num_test, seed)
+            print(f"Data: real CIFAR-10 from {config.data_dir()} "
+                  f"({num_train} train / {num_val} val / {num_test} test).")
+            return ClassificationData(*train_val_split(X, y, num_val, seed), X_test, y_test,
+                                      CIFAR10_CLASSES, "cifar10")
+    world = load_shapes(num_train + num_val + num_test, seed=seed)
+    X, y = world.images, world.labels
+    n = num_train + num_val
+    print(f"Data: CIFAR-10 not found in {config.data_dir()} — using the embedded procedural "
+          f"shapes world ({num_train} train / {num_val} val / {num_test} test; see datasets/README.md).")
+    return ClassificationData(*train_val_split(X[:n], y[:n], num_val, seed), X[n:], y[n:],
+                              tuple(world.classes), "shapes")

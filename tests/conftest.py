@@ -1,0 +1,36 @@
+"""Shared test fixtures: FAST mode for everything, and the per-notebook time table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("COURSE_FAST", "1")
+os.environ.setdefault("COURSE_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+_NOTEBOOK_TIMES: list[tuple[str, float, str]] = []
+
+
+@pytest.fixture(scope="session")
+def record_notebook_time():
+    """Call record(name, seconds, status) for every notebook a test executes."""
+
+    def record(name: str, seconds: float, status: str = "ok") -> None:
+        _NOTEBOOK_TIMES.append((name, seconds, status))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _NOTEBOOK_TIMES:
+        return
+    tr = terminalreporter
+    tr.section("notebook times (FAST mode)")
+    width = max(len(n) for n, _, _ in _NOTEBOOK_TIMES)
+    for name, seconds, status in sorted(_NOTEBOOK_TIMES):
+        tr.write_line(f"{name:<{width}}  {seconds:7.1f} s  {status}")
+    tr.write_line(f"{'total':<{width}}  {sum(s for _, s, _ in _NOTEBOOK_TIMES):7.1f} s")
