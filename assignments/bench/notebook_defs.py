@@ -1,0 +1,33 @@
+"""Load the reference solution's definitions out of an nbgrader source notebook.
+
+Benchmarks time the instructor's solution, which lives only in the source notebook (helpers
+never contains graded answers). We execute the notebook's solution cells — each is expected to
+import what it uses — in one fresh namespace and hand back the names the benchmark asks for.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def solution_cells(path: Path) -> list[str]:
+    nb = json.loads(Path(path).read_text())
+    return [
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")
+    ]
+
+
+def load_solution(path: Path, names: list[str]) -> dict:
+    """Exec the solution cells of `path`; return {name: object} for `names` (KeyError if absent)."""
+    namespace: dict = {"__name__": "reference_solution"}
+    for source in solution_cells(path):
+        # IPython magics are not Python; solution cells should not need them.
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        exec(compile(code, str(path), "exec"), namespace)
+    missing = [n for n in names if n not in namespace]
+    if missing:
+        raise KeyError(f"{path} defines no {missing} in its solution cells")
+    return {n: namespace[n] for n in names}
