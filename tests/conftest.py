@@ -34,3 +34,9 @@ def pytest_terminal_summary(terminalreporter):
     for name, seconds, status in sorted(_NOTEBOOK_TIMES):
         tr.write_line(f"{name:<{width}}  {seconds:7.1f} s  {status}")
     tr.write_line(f"{'total':<{width}}  {sum(s for _, s, _ in _NOTEBOOK_TIMES):7.1f} s")
+
+
+# tests/nbrun.py is both a script (make lectures) and the notebook runner the tests import.
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

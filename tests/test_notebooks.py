@@ -1,0 +1,31 @@
+"""Every lecture runs top to bottom in FAST mode (assignment notebooks run in the grading tests)."""
+
+from __future__ import annotations
+
+import pytest
+from nbrun import REPO, execute, stored_outputs
+
+LECTURES = sorted((REPO / "lectures").glob("*.ipynb"))
+FAST_BUDGET_S = 60  # per lecture, 2 CPU cores; a time table is printed at the end
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=[p.stem for p in LECTURES])
+def test_lecture_runs_in_fast_mode(path, record_notebook_time):
+    try:
+        nb, seconds = execute(path, timeout_per_cell=FAST_BUDGET_S * 3)
+    except Exception:
+        record_notebook_time(f"lectures/{path.name}", float("nan"), "FAILED")
+        raise
+    status = "ok" if seconds <= FAST_BUDGET_S else f"over the {FAST_BUDGET_S} s budget"
+    record_notebook_time(f"lectures/{path.name}", seconds, status)
+    # A lecture shows its ideas: a notebook without a single figure is a broken lecture.
+    assert any(o.get("output_type") == "display_data" for c in nb.cells for o in c.get("outputs", [])), \
+        f"{path.name} shows no figure"
+
+
+NOTEBOOKS = LECTURES + sorted((REPO / "assignments" / "source").rglob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(REPO)) for p in NOTEBOOKS])
+def test_stored_without_outputs(path):
+    assert stored_outputs(path) == []
