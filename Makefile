@@ -8,6 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
+# Jupyter refuses to run as root unless told to (containers, CI boxes).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: help setup lab test lint lectures bench clean distclean
 
@@ -25,7 +27,7 @@ $(STAMP): pyproject.toml
 
 lab: setup  ## JupyterLab on the lecture notebooks (the main job)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
-		--LabApp.default_url=/lab/tree/lectures $(LAB_ARGS)
+		--LabApp.default_url=/lab/tree/lectures $(ROOT_FLAG) $(LAB_ARGS)
 
 test: setup  ## everything, offline, FAST mode: lint, unit tests, notebooks, grading pipeline
 	$(MAKE) --no-print-directory lint
