@@ -1,0 +1,258 @@
+"""The figures every lecture needs: image grids, training curves, confusion matrices, filters,
+boxes/masks overlays and plain line plots.
+
+Every function returns the matplotlib Figure and gives it a title and labelled axes, so a
+notebook never shows an unlabelled plot. Inputs may be numpy arrays or torch tensors (on any
+device, with or without grad). In a notebook, end the call with `;` or assign the result
+(`fig = H.plot.image_grid(...)`): the inline backend already shows the figure once.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+__all__ = ["image_grid", "training_curves", "confusion_matrix", "filters", "boxes_masks", "curves"]
+
+
+def _to_numpy(x) -> np.ndarray:
+    """numpy view of an array-like; torch tensors are detached and moved to the CPU first."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _displayable(img: np.ndarray) -> np.ndarray:
+    """uint8 images are shown as they are; float images outside [0, 1] are min-max rescaled
+    (mean-subtracted data, gradients and saliency maps would otherwise be clipped to black)."""
+    if img.dtype == np.uint8:
+        return img
+    img = img.astype(np.float64)
+    lo, hi = img.min(), img.max()
+    if lo < 0 or hi > 1:
+        img = (img - lo) / max(hi - lo, 1e-12)
+    return img
+
+
+def _grid(n, ncols, figsize, cell=1.3):
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)  # ceil division
+    figsize = figsize or (cell * ncols, cell * nrows + 0.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")  # cells stay off; the figure carries the title
+    return fig, axes.flat
+
+
+def image_grid(images, titles=None, ncols=8, title=None, figsize=None):
+    """Show a batch of images, one per cell.
+
+    images: (N, H, W, C) with C in {1, 3, 4} (uint8 or float), (N, H, W) grayscale, or a torch
+    batch in (N, C, H, W) layout (recognised when C is 1 or 3 and the last axis is not).
+    titles: optional list of N strings (e.g. class names) shown above each image.
+    """
+    images = _to_numpy(images) if not isinstance(images, list | tuple) else np.stack(
+        [_to_numpy(im) for im in images])
+    if images.ndim == 4 and images.shape[-1] not in (1, 3, 4) and images.shape[1] in (1, 3):
+        images = images.transpose(0, 2, 3, 1)  # NCHW (torch) -> NHWC (matplotlib)
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (1, 3, 4)):
+        raise ValueError(
+            f"image_grid expects a batch of images shaped (N, H, W, C) with C in 1/3/4, or "
+            f"(N, H, W) for grayscale; got shape {images.shape}. For one image pass img[None].")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"got {len(titles)} titles for {len(images)} images")
+    fig, axes = _grid(len(images), ncols, figsize)
+    for i, (ax, img) in enumerate(zip(axes, images)):
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        ax.imshow(_displayable(img), cmap="gray" if img.ndim == 2 else None)
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
+    fig.suptitle(title or f"{len(images)} images")
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history, title="Training"):
+    """Loss on the left, accuracies on the right.
+
+    history: dict of lists, e.g. {"loss": [...], "train_acc": [...], "val_acc": [...]} as
+    returned by `helpers.solver.train_torch`, or a `Solver` (its *_history lists are used).
+    Keys containing "loss" go to the left panel, keys containing "acc" to the right one.
+    """
+    if hasattr(history, "loss_history"):  # a Solver
+        history = {"loss": history.loss_history, "train_acc": history.train_acc_history,
+                   "val_acc": history.val_acc_history}
+    losses = {k: _to_numpy(v) for k, v in history.items() if "loss" in k and len(v)}
+    accs = {k: _to_numpy(v) for k, v in history.items() if "acc" in k and len(v)}
+    if not losses and not accs:
+        raise ValueError(f"history has no non-empty 'loss' or 'acc' lists; keys: {list(history)}")
+    panels = [p for p in (losses, accs) if p]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.5), squeeze=False)
+    # Solver records the loss every iteration but accuracies once per epoch.
+    n_acc = max((len(v) for v in accs.values()), default=None)
+    for ax, panel in zip(axes.flat, panels):
+        for name, ys in panel.items():
+            ax.plot(np.arange(len(ys)), ys, label=name, marker="o" if len(ys) <= 30 else None)
+        is_loss = panel is losses
+        per_epoch = not is_loss or n_acc is None or all(len(v) == n_acc for v in panel.values())
+        ax.set_xlabel("epoch" if per_epoch else "iteration")
+        ax.set_ylabel("loss" if is_loss else "accuracy")
+        ax.set_title("Loss" if is_loss else "Accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, classes, title="Confusion matrix", normalize=True):
+    """Rows are true classes, columns predicted ones; normalize=True shows each row as fractions
+    (per-class recall on the diagonal), which stays readable when classes are imbalanced."""
+    y_true, y_pred = _to_numpy(y_true).ravel(), _to_numpy(y_pred).ravel()
+    k = len(classes)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}")
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if len(y) and (y.min() < 0 or y.max() >= k):
+            raise ValueError(f"{name} holds labels outside 0..{k - 1} (there are {k} classes)")
+    cm = np.bincount(y_true.astype(np.int64) * k + y_pred.astype(np.int64), minlength=k * k)
+    cm = cm.reshape(k, k).astype(np.float64)
+    if normalize:
+        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    size = max(4.0, 0.45 * k + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of row" if normalize else "count")
+    ax.set_xticks(range(k), [str(c) for c in classes], rotation=45, ha="right")
+    ax.set_yticks(range(k), [str(c) for c in classes])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if k <= 20:  # numbers in cells become unreadable beyond that
+        for i in range(k):
+            for j in range(k):
+                text = f"{cm[i, j]:.2f}" if normalize else f"{int(cm[i, j])}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                        color="white" if cm[i, j] > 0.6 * cm.max() else "black")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def filters(weights, title="Filters", ncols=8):
+    """Show learned filters, each rescaled to [0, 1] on its own (their scales differ a lot).
+
+    weights: torch conv weights (F, C, H, W), or an array (F, H, W, C) / (F, C, H, W) / (F, H, W)
+    with C in {1, 3}; C == 1 is shown in grayscale. Linear-classifier templates (D, F) should be
+    reshaped by the caller, e.g. `W.T.reshape(10, 32, 32, 3)`.
+    """
+    is_torch = hasattr(weights, "detach")
+    w = _to_numpy(weights).astype(np.float64)
+    if w.ndim == 4 and (is_torch or (w.shape[-1] not in (1, 3) and w.shape[1] in (1, 3))):
+        w = w.transpose(0, 2, 3, 1)  # (F, C, H, W) -> (F, H, W, C); torch is always FCHW
+    elif w.ndim == 3:
+        w = w[..., None]
+    if w.ndim != 4 or w.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"filters expects (F, C, H, W) or (F, H, W, C) weights with C = 1 or 3, or (F, H, W); "
+            f"got shape {w.shape}. For deeper layers show one input channel at a time, "
+            f"e.g. weights[:, :1].")
+    lo = w.min(axis=(1, 2, 3), keepdims=True)
+    hi = w.max(axis=(1, 2, 3), keepdims=True)
+    w = (w - lo) / np.maximum(hi - lo, 1e-12)
+    fig, axes = _grid(len(w), ncols, None, cell=1.0)
+    for ax, f in zip(axes, w):
+        if f.shape[-1] == 1:
+            ax.imshow(f[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        else:
+            ax.imshow(f, interpolation="nearest")
+    fig.suptitle(f"{title} ({len(w)} filters, {w.shape[1]}x{w.shape[2]})")
+    fig.tight_layout()
+    return fig
+
+
+def boxes_masks(image, boxes, masks=None, labels=None, classes=None, title=None, ax=None,
+                scores=None):
+    """Draw xyxy boxes (with class names and optional scores) and overlay boolean instance masks.
+
+    image: (H, W, 3) or (H, W); boxes: (k, 4) as x0, y0, x1, y1 in pixels; masks: (k, H, W) bool;
+    labels: (k,) class ids (names looked up in `classes`) or strings. Each instance gets its own
+    colour so touching objects stay distinguishable. Pass `ax` to draw into an existing subplot.
+    """
+    img = _to_numpy(image)
+    if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3):
+        img = img.transpose(1, 2, 0)  # CHW tensor -> HWC
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    if img.ndim not in (2, 3):
+        raise ValueError(f"boxes_masks expects one image (H, W, 3) or (H, W); got {img.shape}")
+    boxes = _to_numpy(boxes).reshape(-1, 4) if boxes is not None else np.zeros((0, 4))
+    k = len(boxes)
+    if masks is not None:
+        masks = _to_numpy(masks).astype(bool)
+        if masks.ndim == 2:
+            masks = masks[None]
+        if masks.shape[1:] != img.shape[:2]:
+            raise ValueError(f"masks must be (k, H, W) = (k, {img.shape[0]}, {img.shape[1]}); "
+                             f"got {masks.shape}")
+    for name, arr in (("labels", labels), ("scores", scores)):
+        if arr is not None and len(arr) != k:
+            raise ValueError(f"got {len(arr)} {name} for {k} boxes")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4, 4))
+    else:
+        fig = ax.figure
+    ax.imshow(_displayable(img), cmap="gray" if img.ndim == 2 else None)
+    colours = plt.get_cmap("tab10").colors
+    n_inst = max(k, 0 if masks is None else len(masks))
+    for i in range(n_inst):
+        colour = colours[i % len(colours)]
+        if masks is not None and i < len(masks):
+            overlay = np.zeros((*masks[i].shape, 4))
+            overlay[masks[i]] = (*colour, 0.45)  # semi-transparent so the object stays visible
+            ax.imshow(overlay)
+        if i < k:
+            x0, y0, x1, y1 = (float(v) for v in boxes[i])
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=2))
+            text = ""
+            if labels is not None:
+                lab = labels[i]
+                is_id = classes is not None and not isinstance(lab, str)
+                text = str(classes[int(lab)]) if is_id else str(lab)
+            if scores is not None:
+                text = f"{text} {float(scores[i]):.2f}".strip()
+            if text:
+                ax.text(x0, y0, text, color="white", fontsize=8, va="bottom",
+                        bbox={"facecolor": colour, "alpha": 0.8, "pad": 1, "edgecolor": "none"})
+    ax.set_xlim(-0.5, img.shape[1] - 0.5)
+    ax.set_ylim(img.shape[0] - 0.5, -0.5)
+    ax.set_xlabel("x (pixels)")
+    ax.set_ylabel("y (pixels)")
+    ax.set_title(title or f"{k} boxes" + ("" if masks is None else f", {len(masks)} masks"))
+    return fig
+
+
+def curves(xs_ys, xlabel, ylabel, title, logy=False):
+    """Generic line plot: xs_ys maps a legend label to (x, y), or just to y (x = 0, 1, ...)."""
+    if not xs_ys:
+        raise ValueError("curves needs at least one {label: (x, y)} entry")
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for label, xy in xs_ys.items():
+        if isinstance(xy, tuple) and len(xy) == 2:
+            x, y = _to_numpy(xy[0]), _to_numpy(xy[1])
+        else:
+            y = _to_numpy(xy)
+            x = np.arange(len(y))
+        if x.shape != y.shape:
+            raise ValueError(f"curve {label!r}: x has shape {x.shape} but y has {y.shape}")
+        ax.plot(x, y, label=str(label))
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
