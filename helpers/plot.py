@@ -90,13 +90,16 @@ def training_curves(history, title="Training"):
         raise ValueError(f"history has no non-empty 'loss' or 'acc' lists; keys: {list(history)}")
     panels = [p for p in (losses, accs) if p]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.5), squeeze=False)
-    # Solver records the loss every iteration but accuracies once per epoch.
-    n_acc = max((len(v) for v in accs.values()), default=None)
+    # Solver records the loss every iteration and accuracies at the start and after each epoch
+    # (so they start at epoch 0); train_torch records everything after each epoch (from 1).
+    lengths = {len(v) for v in (*losses.values(), *accs.values())}
+    start = 1 if len(lengths) == 1 else 0
     for ax, panel in zip(axes.flat, panels):
-        for name, ys in panel.items():
-            ax.plot(np.arange(len(ys)), ys, label=name, marker="o" if len(ys) <= 30 else None)
         is_loss = panel is losses
-        per_epoch = not is_loss or n_acc is None or all(len(v) == n_acc for v in panel.values())
+        per_epoch = not is_loss or (bool(accs) and start == 1)
+        for name, ys in panel.items():
+            x = np.arange(len(ys)) + (start if per_epoch else 0)
+            ax.plot(x, ys, label=name, marker="o" if len(ys) <= 30 else None)
         ax.set_xlabel("epoch" if per_epoch else "iteration")
         ax.set_ylabel("loss" if is_loss else "accuracy")
         ax.set_title("Loss" if is_loss else "Accuracy")
@@ -229,7 +232,10 @@ def boxes_masks(image, boxes, masks=None, labels=None, classes=None, title=None,
     ax.set_ylim(img.shape[0] - 0.5, -0.5)
     ax.set_xlabel("x (pixels)")
     ax.set_ylabel("y (pixels)")
-    ax.set_title(title or f"{k} boxes" + ("" if masks is None else f", {len(masks)} masks"))
+    default = f"{k} box{'es' * (k != 1)}"
+    if masks is not None:
+        default += f", {len(masks)} mask{'s' * (len(masks) != 1)}"
+    ax.set_title(title or default)
     return fig
 
 

@@ -71,6 +71,7 @@ def test_training_curves_dict():
     assert fig._suptitle.get_text() == "My run"
     assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
     assert fig.axes[0].get_xlabel() == "epoch"
+    assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 3]  # train_torch: after each epoch
     assert len(fig.axes[1].lines) == 2
     assert_labelled(fig)
 
@@ -83,9 +84,10 @@ def test_training_curves_solver_like_and_loss_only():
 
     fig = plot.training_curves(FakeSolver())
     assert fig.axes[0].get_xlabel() == "iteration"  # loss per iteration, accuracy per epoch
+    assert list(fig.axes[1].lines[0].get_xdata()) == [0, 1]  # Solver checks before training too
     assert_labelled(fig)
     fig = plot.training_curves({"loss": torch.tensor([1.0, 0.5])})
-    assert len(fig.axes) == 1
+    assert len(fig.axes) == 1 and fig.axes[0].get_xlabel() == "iteration"
     assert_labelled(fig)
     with pytest.raises(ValueError, match="loss"):
         plot.training_curves({"lr": [1, 2]})
@@ -147,6 +149,7 @@ def test_boxes_masks_draws_boxes_labels_and_masks():
     fig = plot.boxes_masks(img, boxes, masks, labels=np.array([1, 0]), classes=["circle", "square"],
                            scores=[0.9, 0.5])
     ax = fig.axes[0]
+    assert ax.get_title() == "2 boxes, 2 masks"
     assert len(ax.patches) == 2
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["square 0.90", "circle 0.50"]
