@@ -26,7 +26,7 @@ def visible_axes(fig):
 def assert_labelled(fig):
     """Title somewhere, and every visible axes has x and y labels."""
     assert isinstance(fig, Figure)
-    titles = [ax.get_title() for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
+    titles = [ax.get_title() for ax in fig.axes] + [fig.get_suptitle()]
     assert any(titles), "figure has no title"
     for ax in visible_axes(fig):
         assert ax.get_xlabel() and ax.get_ylabel(), f"unlabelled axes: {ax}"
@@ -42,14 +42,14 @@ def assert_labelled(fig):
 ])
 def test_image_grid_accepts_common_layouts(images):
     fig = plot.image_grid(images, ncols=3, title="Samples")
-    assert fig._suptitle.get_text() == "Samples"
+    assert fig.get_suptitle() == "Samples"
     assert len([ax for ax in fig.axes if ax.images]) == len(images)
     assert_labelled(fig)
 
 
 def test_image_grid_titles_and_default_suptitle():
     fig = plot.image_grid(np.zeros((3, 4, 4, 3), np.uint8), titles=["a", "b", "c"])
-    assert fig._suptitle.get_text()
+    assert fig.get_suptitle()
     assert [ax.get_title() for ax in fig.axes if ax.images] == ["a", "b", "c"]
 
 
@@ -68,7 +68,7 @@ def test_image_grid_rejects_bad_channels_and_title_count():
 def test_training_curves_dict():
     hist = {"loss": [2.3, 1.5, 1.0], "train_acc": [0.1, 0.4, 0.6], "val_acc": [0.1, 0.3, 0.5]}
     fig = plot.training_curves(hist, title="My run")
-    assert fig._suptitle.get_text() == "My run"
+    assert fig.get_suptitle() == "My run"
     assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
     assert fig.axes[0].get_xlabel() == "epoch"
     assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 3]  # train_torch: after each epoch
@@ -124,7 +124,7 @@ def test_confusion_matrix_errors():
 ])
 def test_filters_rescaled_per_filter(weights, expected_hw):
     fig = plot.filters(weights, title="Conv1")
-    assert "Conv1" in fig._suptitle.get_text()
+    assert "Conv1" in fig.get_suptitle()
     ims = [ax.images[0] for ax in fig.axes if ax.images]
     assert len(ims) == len(weights)
     for im in ims:
