@@ -31,7 +31,7 @@ lab: setup  ## JupyterLab on the lecture notebooks (the main job)
 
 test: setup  ## everything, offline, FAST mode: lint, unit tests, notebooks, grading pipeline
 	$(MAKE) --no-print-directory lint
-	COURSE_FAST=1 COURSE_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest tests
+	COURSE_FAST=1 COURSE_OFFLINE=1 $(PY) -m pytest tests
 
 lint: setup  ## ruff over Python and notebooks, and no stored notebook outputs
 	$(VENV)/bin/ruff check .

@@ -10,7 +10,6 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("COURSE_OFFLINE", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 _NOTEBOOK_TIMES: list[tuple[str, float, str]] = []
 
