@@ -1,0 +1,419 @@
+"""Real CIFAR-10 (Krizhevsky, 2009): find it, check it, cache it, or download it.
+
+`load_cifar10()` looks inside the data folder (`helpers.config.data_dir()`, i.e. COURSE_DATA_DIR or
+<repo>/datasets) for, in this order:
+
+1. `cifar10.npz` — our own cache of the four uint8/int64 arrays (uncompressed: loads in < 2 s);
+2. `cifar-10-batches-py/` — the official python-pickle batches, already extracted;
+3. `cifar-10-python.tar.gz` — the official archive, read in place (nothing is extracted);
+4. `cifar10-jpeg.tar.gz` — an image folder `train/<class>/*.jpg`, `test/<class>/*.jpg`
+   (optionally under one top-level folder), streamed and decoded with PIL.
+
+After reading 2-4 the cache is written atomically, so the second call is fast. If nothing is
+found, the official archive is downloaded and md5-checked — unless `download=False` or
+COURSE_OFFLINE=1, in which case `CifarNotFoundError` says what to put where.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import io
+import multiprocessing
+import os
+import pickle
+import sys
+import tarfile
+import tempfile
+import urllib.request
+import warnings
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+from . import config
+
+__all__ = ["CIFAR10_CLASSES", "CIFAR10_URL", "CIFAR10_MD5", "CifarNotFoundError",
+           "CifarArchiveError", "load_cifar10"]
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck")
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+
+CACHE_NAME = "cifar10.npz"
+BATCHES_DIR = "cifar-10-batches-py"
+OFFICIAL_ARCHIVE = "cifar-10-python.tar.gz"
+JPEG_ARCHIVE = "cifar10-jpeg.tar.gz"
+TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCH = "test_batch"
+_KEYS = ("X_train", "y_train", "X_test", "y_test")
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+_CHUNK = 2000  # images per decoding task
+_POOL_MIN_BYTES = 1 << 20  # below this, starting decoder processes costs more than it saves
+
+
+class CifarNotFoundError(FileNotFoundError):
+    """CIFAR-10 is not in the data folder and may not be downloaded (offline or download=False)."""
+
+
+class CifarArchiveError(ValueError):
+    """A CIFAR-10 file is corrupted, truncated or not laid out like CIFAR-10."""
+
+
+def load_cifar10(data_dir=None, download=None, verbose=True):
+    """Load CIFAR-10 as X_train (50000, 32, 32, 3) uint8, y_train int64, X_test, y_test.
+
+    data_dir: folder to look in and cache to (default `helpers.config.data_dir()`).
+    download: True or None = fetch the official archive if nothing is found (None means the
+      same unless COURSE_OFFLINE=1); False = never use the network. COURSE_OFFLINE=1 always wins.
+    verbose: progress bars and one line saying where the data came from.
+    """
+    root = Path(data_dir if data_dir is not None else config.data_dir()).expanduser().absolute()
+    found = _load_local(root, verbose)
+    if found is None:
+        if download is False or config.offline():
+            reason = "download=False" if download is False else "COURSE_OFFLINE=1 is set"
+            raise CifarNotFoundError(_not_found_message(root, reason))
+        _download(root, verbose)
+        found = _load_local(root, verbose)
+    arrays, source = found
+    if source.name != CACHE_NAME:
+        _write_cache(root / CACHE_NAME, arrays)
+    if verbose:
+        print(f"CIFAR-10 from {source}: {len(arrays['X_train'])} train / "
+              f"{len(arrays['X_test'])} test images.")
+    return tuple(arrays[k] for k in _KEYS)
+
+
+def _load_local(root, verbose):
+    """(arrays, path) from the first local source present, in the documented order, else None."""
+    sources = [(root / CACHE_NAME, _read_cache),
+               (root / BATCHES_DIR, _read_batches_dir),
+               (root / OFFICIAL_ARCHIVE, _read_official_archive),
+               (root / JPEG_ARCHIVE, _read_image_folder_archive)]
+    for path, reader in sources:
+        if path.exists():
+            arrays = reader(path, verbose)
+            _validate(arrays, path)
+            return arrays, path
+    return None
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+_CORRUPTION = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile,
+               pickle.UnpicklingError)
+
+
+@contextlib.contextmanager
+def _reading(path):
+    """Turn the many low-level 'this file is broken' exceptions into one clear error."""
+    try:
+        yield
+    except _CORRUPTION as exc:
+        raise CifarArchiveError(
+            f"{path} is corrupted or truncated ({type(exc).__name__}: {exc}). Delete it and "
+            f"download or copy it again ({CIFAR10_URL}, or `H.data.load_cifar10(download=True)` "
+            f"once the file is gone).") from exc
+
+
+def _bad_layout(path, problem):
+    """Error for a readable file whose content is not CIFAR-10 as we expect it."""
+    return CifarArchiveError(
+        f"{path} does not look like CIFAR-10: {problem}. Replace it with the official archive "
+        f"({CIFAR10_URL}) or a cifar10-jpeg.tar.gz with train/<class>/*.jpg and "
+        f"test/<class>/*.jpg for the classes {', '.join(CIFAR10_CLASSES)}.")
+
+
+def _not_found_message(root, reason):
+    """Say exactly what to download or place, and where, and how to do it from Python."""
+    return (
+        f"CIFAR-10 was not found in {root} (looked for {CACHE_NAME}, {BATCHES_DIR}/, "
+        f"{OFFICIAL_ARCHIVE} and {JPEG_ARCHIVE}) and it cannot be downloaded now ({reason}).\n"
+        f"To get it, do one of:\n"
+        f"  - download {CIFAR10_URL} (163 MB, md5 {CIFAR10_MD5}) and put it, unextracted, "
+        f"in {root}{os.sep}\n"
+        f"  - put an image-folder archive {JPEG_ARCHIVE} (train/<class>/*.jpg, "
+        f"test/<class>/*.jpg) in {root}{os.sep}\n"
+        f"  - with a network connection (and COURSE_OFFLINE unset), run in Python:\n"
+        f"      import helpers as H; H.data.load_cifar10(download=True)\n"
+        f"Set COURSE_DATA_DIR to use another folder.")
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+def _validate(arrays, path):
+    """Shapes, dtypes, label range and balanced classes: catch a wrong archive before caching it."""
+    for split in ("train", "test"):
+        X, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
+        if X.dtype != np.uint8 or X.ndim != 4 or X.shape[1:] != (32, 32, 3):
+            raise _bad_layout(path, f"{split} images have shape {X.shape} and dtype {X.dtype}, "
+                                    f"expected (N, 32, 32, 3) uint8")
+        if y.shape != (len(X),):
+            raise _bad_layout(path, f"{len(X)} {split} images but labels of shape {y.shape}")
+        if len(y) and (y.min() < 0 or y.max() >= len(CIFAR10_CLASSES)):
+            raise _bad_layout(path, f"{split} labels outside 0..9")
+        counts = np.bincount(y, minlength=len(CIFAR10_CLASSES))
+        missing = [c for c, n in zip(CIFAR10_CLASSES, counts) if n == 0]
+        if missing:
+            raise _bad_layout(path, f"no {split} images of class {', '.join(missing)}")
+        if counts.min() != counts.max():
+            per_class = ", ".join(f"{c}={n}" for c, n in zip(CIFAR10_CLASSES, counts))
+            raise _bad_layout(path, f"{split} classes are unbalanced ({per_class})")
+
+
+# --- source 1: our cache -----------------------------------------------------------------------
+
+def _read_cache(path, verbose=False):
+    """Plain (uncompressed) npz, so the 180 MB of pixels load at disk/page-cache speed."""
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in _KEYS}
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise CifarArchiveError(f"the cache {path} is unreadable ({exc}). Delete it; it is "
+                                f"rebuilt from the archive next to it.") from exc
+
+
+def _write_cache(path, arrays):
+    """Write to a temp file and rename, so a crash or a parallel run never leaves half a cache."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
+    except OSError as exc:
+        warnings.warn(f"could not cache CIFAR-10 in {path.parent} ({exc}); the next load will "
+                      f"be slow again.", stacklevel=3)
+        return
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is ordinary data
+        os.replace(tmp, path)
+    except OSError as exc:
+        warnings.warn(f"could not write the CIFAR-10 cache {path} ({exc}).", stacklevel=3)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+# --- sources 2 and 3: the official python batches -----------------------------------------------
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickle only containers and numpy arrays, so a batch file cannot run arbitrary code."""
+
+    _NUMPY_NAMES = {"_reconstruct", "ndarray", "dtype", "_frombuffer", "scalar"}
+
+    def find_class(self, module, name):
+        if (module.split(".")[0] == "numpy" and name in self._NUMPY_NAMES) or \
+                (module, name) == ("_codecs", "encode"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"unexpected object {module}.{name} in a CIFAR batch")
+
+
+def _parse_batch(fileobj, path):
+    """One batch file -> images (N, 32, 32, 3) uint8 and labels (N,) int64."""
+    with _reading(path):
+        batch = _ArrayUnpickler(fileobj, encoding="bytes").load()
+    if not isinstance(batch, dict):
+        raise _bad_layout(path, f"a batch holds a {type(batch).__name__}, not a dict")
+    batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
+    if "data" not in batch or "labels" not in batch:
+        raise _bad_layout(path, f"a batch has keys {sorted(batch)}, expected 'data' and 'labels'")
+    data, labels = np.asarray(batch["data"]), np.asarray(batch["labels"], dtype=np.int64)
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise _bad_layout(path, f"batch data has shape {data.shape} and dtype {data.dtype}, "
+                                f"expected (N, 3072) uint8")
+    if labels.shape != (len(data),):
+        raise _bad_layout(path, f"a batch has {len(data)} images but {labels.size} labels")
+    # Rows are channel-major (all red, then green, then blue); the course uses NHWC.
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
+
+
+def _stack_batches(batches, path):
+    """Concatenate data_batch_1..5 (train) and test_batch (test), naming any that is missing."""
+    missing = [n for n in (*TRAIN_BATCHES, TEST_BATCH) if n not in batches]
+    if missing:
+        raise _bad_layout(path, f"missing batch file(s) {', '.join(missing)}")
+    train = [batches[n] for n in TRAIN_BATCHES]
+    return {"X_train": np.ascontiguousarray(np.concatenate([x for x, _ in train])),
+            "y_train": np.concatenate([y for _, y in train]),
+            "X_test": np.ascontiguousarray(batches[TEST_BATCH][0]),
+            "y_test": batches[TEST_BATCH][1]}
+
+
+def _read_batches_dir(folder, verbose=False):
+    """The extracted official folder: cifar-10-batches-py/data_batch_1..5 and test_batch."""
+    batches = {}
+    for name in (*TRAIN_BATCHES, TEST_BATCH):
+        if (folder / name).is_file():
+            with open(folder / name, "rb") as f:
+                batches[name] = _parse_batch(f, folder / name)
+    return _stack_batches(batches, folder)
+
+
+@contextlib.contextmanager
+def _gzip_tar_stream(path):
+    """Stream a .tar.gz member by member, then read to the end so gzip checks length and CRC.
+
+    tarfile alone stops at the end-of-archive marker and quietly ends early on a garbled header,
+    so a damaged archive could pass for a smaller valid one. Draining the gzip stream turns any
+    damage into an error; it is also done before reporting a layout error, because garbage
+    member names or images are usually damage, and "delete and re-download" is the right advice.
+    """
+    with _reading(path), gzip.open(path, "rb") as gz:
+        try:
+            with tarfile.open(fileobj=gz, mode="r|") as tar:
+                yield tar
+        except CifarArchiveError:
+            _drain(gz)
+            raise
+        _drain(gz)
+
+
+def _drain(fileobj):
+    while fileobj.read(1 << 20):
+        pass
+
+
+def _read_official_archive(path, verbose=True):
+    """cifar-10-python.tar.gz read in place: only the six batch files are unpickled."""
+    wanted = {*TRAIN_BATCHES, TEST_BATCH}
+    batches = {}
+    with _gzip_tar_stream(path) as tar:
+        for member in tqdm(tar, desc=f"Reading {path.name}", unit=" files", disable=not verbose):
+            name = PurePosixPath(member.name).name
+            if member.isfile() and name in wanted:
+                batches[name] = _parse_batch(tar.extractfile(member), path)
+    return _stack_batches(batches, path)
+
+
+# --- source 4: an image-folder archive of JPEGs --------------------------------------------------
+
+def _split_and_label(name, path):
+    """'[top/]train/cat/0001.jpg' -> ('train', 3); anything else is a layout error."""
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    split, cls = (parts[-3], parts[-2]) if len(parts) >= 3 else ("", "")
+    if split not in ("train", "test"):
+        raise _bad_layout(path, f"image {name!r} is not under train/<class>/ or test/<class>/")
+    if cls not in CIFAR10_CLASSES:
+        raise _bad_layout(path, f"image {name!r} is in an unknown class folder {cls!r}")
+    return split, CIFAR10_CLASSES.index(cls)
+
+
+def _decode_chunk(chunk, path):
+    """[(name, JPEG/PNG bytes), ...] -> (n, 32, 32, 3) uint8; a broken image = a broken archive."""
+    out = np.empty((len(chunk), 32, 32, 3), np.uint8)
+    for i, (name, data) in enumerate(chunk):
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                if im.size != (32, 32):
+                    raise _bad_layout(path, f"image {name!r} is {im.size[0]}x{im.size[1]}, "
+                                            f"not 32x32")
+                out[i] = im if im.mode == "RGB" else im.convert("RGB")
+        except OSError as exc:  # PIL's UnidentifiedImageError and "image file is truncated"
+            raise CifarArchiveError(f"{path} is corrupted: cannot decode {name!r} ({exc}). "
+                                    f"Delete it and copy it again.") from exc
+    return out
+
+
+@contextlib.contextmanager
+def _decoder_pool(path):
+    """Two forked decoder processes for a big archive on Linux, else None (decode inline).
+
+    PIL spends most of its per-image time in Python, so threads would not help; with two
+    processes decoding while this one reads the tar, 60,000 images take seconds, not tens.
+    fork (not spawn) also works from scripts that lack an `if __name__ == "__main__"` guard.
+    """
+    if sys.platform != "linux" or path.stat().st_size < _POOL_MIN_BYTES:
+        yield None
+        return
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        yield pool
+
+
+def _submit(pool, chunk, path):
+    """Start decoding a chunk; returns a function that gives its images."""
+    if pool is None:
+        images = _decode_chunk(chunk, path)
+        return lambda: images
+    return pool.apply_async(_decode_chunk, (chunk, path)).get
+
+
+def _is_image(name):
+    base = name.rsplit("/", 1)[-1]
+    return base.lower().endswith(_IMAGE_SUFFIXES) and not base.startswith(".")  # skip macOS ._x
+
+
+def _read_image_folder_archive(path, verbose=True):
+    """Stream cifar10-jpeg.tar.gz without extracting it, decoding chunks as they arrive.
+
+    Images are sorted by path, so the order never depends on how the archive was packed.
+    """
+    names, splits, labels, pending, chunk = [], [], [], [], []
+    with _gzip_tar_stream(path) as tar, _decoder_pool(path) as pool:
+        for member in tqdm(tar, desc=f"Decoding {path.name}", unit=" files",
+                           disable=not verbose, mininterval=0.5):
+            if member.isfile() and _is_image(member.name):
+                split, label = _split_and_label(member.name, path)
+                names.append(member.name), splits.append(split), labels.append(label)
+                chunk.append((member.name, tar.extractfile(member).read()))
+                if len(chunk) == _CHUNK:
+                    pending.append(_submit(pool, chunk, path))
+                    chunk = []
+        pending.append(_submit(pool, chunk, path))
+        images = np.concatenate([get() for get in pending])
+    order = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
+    splits, labels = np.array(splits)[order], np.array(labels, dtype=np.int64)[order]
+    images = images[order]
+    return {"X_train": images[splits == "train"], "y_train": labels[splits == "train"],
+            "X_test": images[splits == "test"], "y_test": labels[splits == "test"]}
+
+
+# --- download ----------------------------------------------------------------------------------
+
+def _fetch(url, dest, verbose):
+    """Stream `url` into the file `dest` with a progress bar (tests replace this function)."""
+    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as f:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=f"Downloading {url}",
+                  disable=not verbose) as bar:
+            while chunk := response.read(1 << 20):
+                f.write(chunk)
+                bar.update(len(chunk))
+
+
+def _md5(path):
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(root, verbose):
+    """Fetch the official archive into a temp file; only a verified one is renamed into place."""
+    dest = root / OFFICIAL_ARCHIVE
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{OFFICIAL_ARCHIVE}-", suffix=".part")
+        os.close(fd)
+    except OSError as exc:
+        raise CifarNotFoundError(_not_found_message(root, f"cannot write there: {exc}")) from exc
+    try:
+        try:
+            _fetch(CIFAR10_URL, Path(tmp), verbose)
+        except OSError as exc:  # URLError, timeouts, a full disk
+            raise CifarNotFoundError(_not_found_message(root, f"download failed: {exc}")) from exc
+        got = _md5(tmp)
+        if got != CIFAR10_MD5:
+            raise CifarArchiveError(f"the download of {CIFAR10_URL} is corrupted (md5 {got}, "
+                                    f"expected {CIFAR10_MD5}); nothing was kept. Try again.")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return dest
