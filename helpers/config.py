@@ -31,8 +31,13 @@ def offline() -> bool:
 
 
 def data_dir() -> Path:
-    """Folder where datasets are found and cached (created on demand by loaders)."""
-    return Path(os.environ.get("COURSE_DATA_DIR") or REPO_ROOT / "datasets").expanduser()
+    """Folder where datasets are found and cached (created on demand by loaders).
+
+    A relative COURSE_DATA_DIR is taken from the repository root, because notebooks run from
+    lectures/ while `make` runs from the root: both must find the same folder.
+    """
+    path = Path(os.environ.get("COURSE_DATA_DIR") or "datasets").expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
 
 
 def pick(full, fast_value):
