@@ -70,8 +70,8 @@ def load_cifar10(data_dir=None, download=None, verbose=True):
     """Load CIFAR-10 as X_train (50000, 32, 32, 3) uint8, y_train int64, X_test, y_test.
 
     data_dir: folder to look in and cache to (default `helpers.config.data_dir()`).
-    download: True or None = fetch the official archive if nothing is found (None means the
-      same unless COURSE_OFFLINE=1); False = never use the network. COURSE_OFFLINE=1 always wins.
+    download: None (default) or True = if nothing is found locally, fetch the official archive
+      (md5-checked); False = never use the network. COURSE_OFFLINE=1 acts like False.
     verbose: progress bars and one line saying where the data came from.
     """
     root = Path(data_dir if data_dir is not None else config.data_dir()).expanduser().absolute()
@@ -107,8 +107,15 @@ def _load_local(root, verbose):
 
 # --- errors ------------------------------------------------------------------------------------
 
-_CORRUPTION = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile,
-               pickle.UnpicklingError)
+_CORRUPTION = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def _corrupted(path, exc, detail=""):
+    """Error for a damaged file: name it and say how to get a good copy."""
+    return CifarArchiveError(
+        f"{path} is corrupted or truncated{detail} ({type(exc).__name__}: {exc}). Delete it and "
+        f"download or copy it again ({CIFAR10_URL}, or `H.data.load_cifar10(download=True)` "
+        f"once the file is gone).")
 
 
 @contextlib.contextmanager
@@ -117,10 +124,7 @@ def _reading(path):
     try:
         yield
     except _CORRUPTION as exc:
-        raise CifarArchiveError(
-            f"{path} is corrupted or truncated ({type(exc).__name__}: {exc}). Delete it and "
-            f"download or copy it again ({CIFAR10_URL}, or `H.data.load_cifar10(download=True)` "
-            f"once the file is gone).") from exc
+        raise _corrupted(path, exc) from exc
 
 
 def _bad_layout(path, problem):
@@ -176,8 +180,8 @@ def _read_cache(path, verbose=False):
         with np.load(path) as z:
             return {k: z[k] for k in _KEYS}
     except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise CifarArchiveError(f"the cache {path} is unreadable ({exc}). Delete it; it is "
-                                f"rebuilt from the archive next to it.") from exc
+        raise CifarArchiveError(f"the cache {path} is unreadable ({exc}). Delete it; the next "
+                                f"load rebuilds it from the archive next to it.") from exc
 
 
 def _write_cache(path, arrays):
@@ -216,14 +220,19 @@ class _ArrayUnpickler(pickle.Unpickler):
 
 def _parse_batch(fileobj, path):
     """One batch file -> images (N, 32, 32, 3) uint8 and labels (N,) int64."""
-    with _reading(path):
-        batch = _ArrayUnpickler(fileobj, encoding="bytes").load()
+    try:  # Python 2 wrote these files; latin1 maps its byte strings to str one to one
+        batch = _ArrayUnpickler(fileobj, encoding="latin1").load()
+    except Exception as exc:  # damaged bytes can make unpickling fail in almost any way
+        raise _corrupted(path, exc) from exc
     if not isinstance(batch, dict):
         raise _bad_layout(path, f"a batch holds a {type(batch).__name__}, not a dict")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
     if "data" not in batch or "labels" not in batch:
         raise _bad_layout(path, f"a batch has keys {sorted(batch)}, expected 'data' and 'labels'")
-    data, labels = np.asarray(batch["data"]), np.asarray(batch["labels"], dtype=np.int64)
+    try:
+        data, labels = np.asarray(batch["data"]), np.asarray(batch["labels"], dtype=np.int64)
+    except (TypeError, ValueError) as exc:
+        raise _bad_layout(path, f"batch labels are not integers ({exc})") from exc
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
         raise _bad_layout(path, f"batch data has shape {data.shape} and dtype {data.dtype}, "
                                 f"expected (N, 3072) uint8")
@@ -310,13 +319,13 @@ def _decode_chunk(chunk, path):
     for i, (name, data) in enumerate(chunk):
         try:
             with Image.open(io.BytesIO(data)) as im:
-                if im.size != (32, 32):
-                    raise _bad_layout(path, f"image {name!r} is {im.size[0]}x{im.size[1]}, "
-                                            f"not 32x32")
-                out[i] = im if im.mode == "RGB" else im.convert("RGB")
-        except OSError as exc:  # PIL's UnidentifiedImageError and "image file is truncated"
-            raise CifarArchiveError(f"{path} is corrupted: cannot decode {name!r} ({exc}). "
-                                    f"Delete it and copy it again.") from exc
+                image = np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
+        except Exception as exc:  # PIL raises OSError, ValueError, SyntaxError... on bad bytes
+            raise _corrupted(path, exc, f": cannot decode {name!r}") from exc
+        if image.shape != (32, 32, 3):
+            raise _bad_layout(path, f"image {name!r} is {image.shape[1]}x{image.shape[0]}, "
+                                    f"not 32x32")
+        out[i] = image
     return out
 
 

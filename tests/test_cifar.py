@@ -10,6 +10,7 @@ import hashlib
 import io
 import pickle
 import shutil
+import struct
 import sys
 import tarfile
 
@@ -37,9 +38,25 @@ def fake_arrays(tag=0, train_per_class=2, test_per_class=1):
     return out
 
 
+class Py2Pickler(pickle._Pickler):
+    """Writes str and bytes as Python 2 'str' (BINSTRING), as the official 2009 files do."""
+
+    def save_binstring(self, obj):
+        data = obj.encode("latin1") if isinstance(obj, str) else obj
+        if len(data) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(data)) + data)
+        self.memoize(obj)
+
+    dispatch = {**pickle._Pickler.dispatch, str: save_binstring, bytes: save_binstring}
+
+
 def py2_style_pickle(obj):
-    """Pickle like the official files: protocol 2 and numpy.core paths (what numpy 1.x wrote)."""
-    return pickle.dumps(obj, protocol=2).replace(b"cnumpy._core.", b"cnumpy.core.")
+    """Pickle like the official files: Python 2 strings, protocol 2, numpy 1.x module paths."""
+    buf = io.BytesIO()
+    Py2Pickler(buf, protocol=2).dump(obj)
+    return buf.getvalue().replace(b"cnumpy._core.", b"cnumpy.core.")
 
 
 def write_batches_dir(folder, arrays):
@@ -50,18 +67,24 @@ def write_batches_dir(folder, arrays):
     files = {f"data_batch_{i}": batch for i, batch in enumerate(train, start=1)}
     files["test_batch"] = (arrays["X_test"], arrays["y_test"])
     for name, (X, y) in files.items():
-        batch = {b"batch_label": name.encode(), b"labels": [int(v) for v in y],
-                 b"data": to_rows(X), b"filenames": [b"x.png"] * len(y)}
+        batch = {"batch_label": name, "labels": [int(v) for v in y],
+                 "data": to_rows(X), "filenames": ["x.png"] * len(y)}
         (folder / name).write_bytes(py2_style_pickle(batch))
-    (folder / "batches.meta").write_bytes(py2_style_pickle({b"label_names": []}))
+    (folder / "batches.meta").write_bytes(py2_style_pickle({"label_names": list(CIFAR10_CLASSES)}))
     return folder
+
+
+def reproducible(info):
+    """Same bytes on every run, so damage tests hit the same spot every time."""
+    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+    return info
 
 
 def write_official_archive(path, arrays):
     staging = path.parent / "staging"
     write_batches_dir(staging / cifar.BATCHES_DIR, arrays)
     with tarfile.open(path, "w:gz") as tar:
-        tar.add(staging / cifar.BATCHES_DIR, arcname=cifar.BATCHES_DIR)
+        tar.add(staging / cifar.BATCHES_DIR, arcname=cifar.BATCHES_DIR, filter=reproducible)
     shutil.rmtree(staging)
     return path
 
@@ -189,14 +212,18 @@ def truncate(path):
     path.write_bytes(data[: len(data) // 2])
 
 
-def scramble(path):
-    data = bytearray(path.read_bytes())
-    middle = len(data) // 2
-    data[middle:middle + 64] = bytes((b ^ 0x5A) for b in data[middle:middle + 64])
-    path.write_bytes(bytes(data))
+def scramble(where):
+    def damage(path):
+        data = bytearray(path.read_bytes())
+        start = int(len(data) * where)
+        data[start:start + 64] = bytes((b ^ 0x5A) for b in data[start:start + 64])
+        path.write_bytes(bytes(data))
+    damage.__name__ = f"scramble_at_{where}"
+    return damage
 
 
-@pytest.mark.parametrize("damage", [truncate, scramble])
+@pytest.mark.parametrize("damage", [truncate, scramble(0.25), scramble(0.5), scramble(0.75)],
+                         ids=lambda f: f.__name__)
 @pytest.mark.parametrize("name, writer", [(cifar.OFFICIAL_ARCHIVE, write_official_archive),
                                           (cifar.JPEG_ARCHIVE, write_jpeg_archive)])
 def test_damaged_archive_gives_clear_error_and_no_cache(tmp_path, name, writer, damage):
@@ -257,7 +284,7 @@ def test_batches_folder_layout_errors(tmp_path):
     with pytest.raises(CifarArchiveError, match="missing batch file.*data_batch_3"):
         load(tmp_path)
     (folder / "data_batch_3").write_bytes(py2_style_pickle(
-        {b"data": np.zeros((2, 1024), np.uint8), b"labels": [0, 1]}))
+        {"data": np.zeros((2, 1024), np.uint8), "labels": [0, 1]}))
     with pytest.raises(CifarArchiveError, match="expected \\(N, 3072\\) uint8"):
         load(tmp_path)
     assert leftovers(tmp_path) == []
