@@ -141,7 +141,7 @@ def _not_found_message(root, reason):
         f"CIFAR-10 was not found in {root} (looked for {CACHE_NAME}, {BATCHES_DIR}/, "
         f"{OFFICIAL_ARCHIVE} and {JPEG_ARCHIVE}) and it cannot be downloaded now ({reason}).\n"
         f"To get it, do one of:\n"
-        f"  - download {CIFAR10_URL} (163 MB, md5 {CIFAR10_MD5}) and put it, unextracted, "
+        f"  - download {CIFAR10_URL} (about 170 MB, md5 {CIFAR10_MD5}) and put it, unextracted, "
         f"in {root}{os.sep}\n"
         f"  - put an image-folder archive {JPEG_ARCHIVE} (train/<class>/*.jpg, "
         f"test/<class>/*.jpg) in {root}{os.sep}\n"
@@ -333,9 +333,9 @@ def _decode_chunk(chunk, path):
 def _decoder_pool(path):
     """Two forked decoder processes for a big archive on Linux, else None (decode inline).
 
-    PIL spends most of its per-image time in Python, so threads would not help; with two
-    processes decoding while this one reads the tar, 60,000 images take seconds, not tens.
-    fork (not spawn) also works from scripts that lack an `if __name__ == "__main__"` guard.
+    PIL spends most of its per-image time in Python, so threads would not help; two processes
+    decoding while this one reads the tar cut the wall time when cores are free. fork (not
+    spawn) also works from scripts that lack an `if __name__ == "__main__"` guard.
     """
     if sys.platform != "linux" or path.stat().st_size < _POOL_MIN_BYTES:
         yield None
@@ -376,10 +376,10 @@ def _read_image_folder_archive(path, verbose=True):
         pending.append(_submit(pool, chunk, path))
         images = np.concatenate([get() for get in pending])
     order = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
-    splits, labels = np.array(splits)[order], np.array(labels, dtype=np.int64)[order]
-    images = images[order]
-    return {"X_train": images[splits == "train"], "y_train": labels[splits == "train"],
-            "X_test": images[splits == "test"], "y_test": labels[splits == "test"]}
+    is_train = np.array(splits)[order] == "train"
+    train, test, labels = order[is_train], order[~is_train], np.array(labels, dtype=np.int64)
+    return {"X_train": images[train], "y_train": labels[train],
+            "X_test": images[test], "y_test": labels[test]}
 
 
 # --- download ----------------------------------------------------------------------------------
