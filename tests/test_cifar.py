@@ -11,7 +11,6 @@ import io
 import pickle
 import shutil
 import struct
-import sys
 import tarfile
 
 import numpy as np
@@ -164,15 +163,6 @@ def test_jpeg_archive_order_does_not_depend_on_packing(tmp_path):
     arrays = fake_arrays()
     members = list(jpeg_members(arrays))[::-1]
     write_tar_gz(tmp_path / cifar.JPEG_ARCHIVE, members)
-    assert_same(load(tmp_path), arrays, JPEG_TOLERANCE)
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="decoder processes are used on Linux only")
-def test_jpeg_decoder_processes_give_the_same_result(tmp_path, monkeypatch):
-    monkeypatch.setattr(cifar, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(cifar, "_CHUNK", 7)
-    arrays = fake_arrays(train_per_class=3)
-    write_jpeg_archive(tmp_path / cifar.JPEG_ARCHIVE, arrays)
     assert_same(load(tmp_path), arrays, JPEG_TOLERANCE)
 
 
