@@ -79,11 +79,11 @@ def load_cifar10(data_dir=None, download=None, verbose=True):
         _download(root, verbose)
         found = _load_local(root, verbose)
     arrays, source = found
-    if source.name != CACHE_NAME:
-        _write_cache(root / CACHE_NAME, arrays)
+    cached = source.name != CACHE_NAME and _write_cache(root / CACHE_NAME, arrays)
     if verbose:
         print(f"CIFAR-10 from {source}: {len(arrays['X_train'])} train / "
-              f"{len(arrays['X_test'])} test images.")
+              f"{len(arrays['X_test'])} test images."
+              + (f" Cached as {root / CACHE_NAME} for fast loading next time." if cached else ""))
     return tuple(arrays[k] for k in _KEYS)
 
 
@@ -181,21 +181,26 @@ def _read_cache(path, verbose=False):
 
 
 def _write_cache(path, arrays):
-    """Write to a temp file and rename, so a crash or a parallel run never leaves half a cache."""
+    """Write to a temp file and rename, so a crash or a parallel run never leaves half a cache.
+
+    Returns whether it worked; a read-only data folder only costs speed, so it just warns.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
     except OSError as exc:
         warnings.warn(f"could not cache CIFAR-10 in {path.parent} ({exc}); the next load will "
                       f"be slow again.", stacklevel=3)
-        return
+        return False
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is ordinary data
         os.replace(tmp, path)
+        return True
     except OSError as exc:
         warnings.warn(f"could not write the CIFAR-10 cache {path} ({exc}).", stacklevel=3)
+        return False
     finally:
         Path(tmp).unlink(missing_ok=True)
 

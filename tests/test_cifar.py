@@ -169,7 +169,21 @@ def test_jpeg_archive_order_does_not_depend_on_packing(tmp_path):
 def test_verbose_says_where_the_data_came_from(tmp_path, capsys):
     write_batches_dir(tmp_path / cifar.BATCHES_DIR, fake_arrays())
     load_cifar10(data_dir=tmp_path, download=False, verbose=True)
-    assert str(tmp_path / cifar.BATCHES_DIR) in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert str(tmp_path / cifar.BATCHES_DIR) in out and "Cached as" in out
+    load_cifar10(data_dir=tmp_path, download=False, verbose=True)
+    assert str(tmp_path / cifar.CACHE_NAME) in capsys.readouterr().out
+
+
+def test_failed_cache_write_only_warns_and_leaves_nothing(tmp_path, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(cifar.np, "savez", disk_full)
+    arrays = fake_arrays()
+    write_batches_dir(tmp_path / cifar.BATCHES_DIR, arrays)
+    with pytest.warns(UserWarning, match="No space left"):
+        assert_same(load(tmp_path), arrays)
+    assert leftovers(tmp_path) == []
 
 
 def test_data_dir_defaults_to_course_data_dir(tmp_path, monkeypatch):
