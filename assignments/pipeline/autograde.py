@@ -76,20 +76,21 @@ def mark_tests(nb, result: dict | None, reason: str) -> int:
     return failed
 
 
-def run_sandboxed(lay, nb, scratch: Path, settings: dict) -> tuple[nbformat.NotebookNode, dict]:
-    """Execute `nb` through execute.py in a child process; never raises for student behaviour."""
-    with tempfile.TemporaryDirectory(prefix="grade-") as private:  # never visible to the kernel
-        private = Path(private)
-        nbformat.write(nb, private / "in.ipynb")
+def run_sandboxed(lay, jobs: list[dict], settings: dict) -> None:
+    """Execute the jobs' notebooks through execute.py in one child process under an outer timeout."""
+    if not jobs:
+        return
+    with tempfile.TemporaryDirectory(prefix="jobs-") as private:
+        spec = Path(private) / "jobs.json"
+        spec.write_text(json.dumps(jobs))
         read_only = [lay.repo / "helpers"]
         data_dir = os.environ.get("COURSE_DATA_DIR") or lay.repo / "datasets"
         if Path(data_dir).is_dir():
             read_only.append(Path(data_dir))
+        budget = len(jobs) * settings["notebook_timeout"] + 120
         cmd = [
-            "timeout", "-s", "KILL", str(int(settings["notebook_timeout"] + 120)),
-            sys.executable, "-m", "assignments.pipeline.execute",
-            str(private / "in.ipynb"), str(private / "out.ipynb"), str(private / "result.json"),
-            "--scratch", str(scratch),
+            "timeout", "-s", "KILL", str(int(budget)),
+            sys.executable, "-m", "assignments.pipeline.execute", str(spec),
             "--cell-timeout", str(settings["cell_timeout"]),
             "--notebook-timeout", str(settings["notebook_timeout"]),
             "--memory-mb", str(settings["memory_mb"]),
@@ -97,24 +98,27 @@ def run_sandboxed(lay, nb, scratch: Path, settings: dict) -> tuple[nbformat.Note
         ]
         for path in read_only:
             cmd += ["--read-only", str(path)]
-        proc = subprocess.run(cmd, cwd=lay.repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            result = json.loads((private / "result.json").read_text())
-            executed = nbformat.read(private / "out.ipynb", as_version=4)
-        except (OSError, ValueError):
-            tail = proc.stdout.decode(errors="replace")[-2000:]
-            result = {"status": "crashed", "detail": f"the grader's runner failed (exit {proc.returncode})",
-                      "executed": [], "replies": {}, "log": tail}
-            executed = nb
-    return executed, result
+        subprocess.run(cmd, cwd=lay.repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def grade_notebook(lay, a, student: str, name: str, settings: dict, work: Path) -> dict:
+class Prepared:
+    """One notebook of one submission on its way through the sandbox."""
+
+    def __init__(self, name: str, nb, status: str, detail: str, notes: list[str], work: Path | None):
+        self.name, self.nb, self.status, self.detail, self.notes, self.work = name, nb, status, detail, notes, work
+
+    def job(self) -> dict:
+        w = self.work
+        return {"notebook": str(w / "in.ipynb"), "out": str(w / "out.ipynb"),
+                "result": str(w / "result.json"), "scratch": str(w / "scratch")}
+
+
+def prepare(lay, a, student: str, name: str, tmp: Path) -> Prepared:
+    """Restore the notebook against the source; set up its private and scratch folders."""
     source = nbformat.read(lay.source / a.folder / name, as_version=4)
     stub = nbformat.read(lay.step("release") / a.folder / name, as_version=4)
     submitted = lay.step("submitted") / student / a.folder / name
-    status, detail, notes = "ok", "", []
-    parsed = None
+    status, detail, parsed = "ok", "", None
     if not submitted.exists():
         status, detail = "missing notebook", f"{name} is not in the submission"
     else:
@@ -123,17 +127,31 @@ def grade_notebook(lay, a, student: str, name: str, settings: dict, work: Path) 
         except restore.InvalidNotebook as err:
             status, detail = "invalid notebook", f"{name}: {err}"
     restored = restore.restore(parsed, source, stub)
-    notes += restored.changes
-    nb = restored.notebook
-    result = None
-    if status == "ok":
-        scratch = work / "scratch"
-        scratch.mkdir()
-        shutil.copyfile(submitted, scratch / name)  # the student's own file, nothing of ours
-        for extra in (lay.step("release") / a.folder).iterdir():
-            if extra.is_file() and extra.suffix != ".ipynb" and not extra.name.startswith("."):
-                shutil.copy2(extra, scratch / extra.name)
-        nb, result = run_sandboxed(lay, nb, scratch, settings)
+    if status != "ok":
+        return Prepared(name, restored.notebook, status, detail, restored.changes, None)
+    work = tmp / name.removesuffix(".ipynb")  # private: holds hidden tests, never mounted in the sandbox
+    scratch = work / "scratch"  # the kernel's only writable folder
+    scratch.mkdir(parents=True)
+    nbformat.write(restored.notebook, work / "in.ipynb")
+    shutil.copyfile(submitted, scratch / name)  # the student's own file, nothing of ours
+    for extra in (lay.step("release") / a.folder).iterdir():
+        if extra.is_file() and extra.suffix != ".ipynb" and not extra.name.startswith("."):
+            shutil.copy2(extra, scratch / extra.name)
+    return Prepared(name, restored.notebook, status, detail, restored.changes, work)
+
+
+def finish(lay, a, student: str, item: Prepared, settings: dict) -> dict:
+    """Read back what the sandbox produced, classify problems, mark failed tests, store the notebook."""
+    nb, result, notes = item.nb, None, list(item.notes)
+    status, detail = item.status, item.detail
+    if item.work is not None:
+        try:
+            result = json.loads((item.work / "result.json").read_text())
+            if (item.work / "out.ipynb").exists():
+                nb = nbformat.read(item.work / "out.ipynb", as_version=4)
+        except (OSError, ValueError):
+            result = {"status": "crashed", "detail": "the grader's runner was killed (time limit)",
+                      "executed": [], "replies": {}}
         status, detail = result["status"], result.get("detail", "")
         errors = error_texts(nb)
         if any(m in e for e in errors for m in OOM_MARKERS) and status in ("ok", "crashed"):
@@ -145,11 +163,10 @@ def grade_notebook(lay, a, student: str, name: str, settings: dict, work: Path) 
         if result.get("truncated"):
             notes.append(f"output truncated in {len(result['truncated'])} cell(s)")
     mark_tests(nb, result, detail or status)
-    target = lay.step("executed") / student / a.folder / name
+    target = lay.step("executed") / student / a.folder / item.name
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
-    return {"status": status, "detail": detail, "notes": notes,
-            "seconds": (result or {}).get("seconds", 0.0)}
+    return {"status": status, "detail": detail, "notes": notes, "seconds": (result or {}).get("seconds", 0.0)}
 
 
 NBGRADER_SCORING = {
@@ -197,15 +214,17 @@ def grade_student(lay, a, student: str, settings: dict) -> dict:
     names = sorted(p.name for p in (lay.step("release") / a.folder).glob("*.ipynb"))
     record = {"student": student, "assignment": a.id, "status": "ok", "notes": [], "notebooks": {}}
     shutil.rmtree(lay.step("executed") / student / a.folder, ignore_errors=True)
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix="scratch-") as work:
-            outcome = grade_notebook(lay, a, student, name, settings, Path(work))
-        record["notebooks"][name] = outcome
-        if outcome["status"] != "ok" and record["status"] == "ok":
-            record["status"] = outcome["status"]
-        if outcome["detail"]:
-            record["notes"].append(outcome["detail"])
-        record["notes"] += outcome["notes"]
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        items = [prepare(lay, a, student, name, Path(tmp)) for name in names]
+        run_sandboxed(lay, [item.job() for item in items if item.work is not None], settings)
+        for item in items:
+            outcome = finish(lay, a, student, item, settings)
+            record["notebooks"][item.name] = outcome
+            if outcome["status"] != "ok" and record["status"] == "ok":
+                record["status"] = outcome["status"]
+            if outcome["detail"]:
+                record["notes"].append(outcome["detail"])
+            record["notes"] += outcome["notes"]
     result = gradebook.api(lay, **_classes(NBGRADER_SCORING)).autograde(a.folder, student, force=True, create=True)
     gradebook.check(result, f"autograde of {student}")
     record["score"], record["max_score"] = score(lay, a, student)

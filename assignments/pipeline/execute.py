@@ -6,7 +6,7 @@ cell's execute reply said "ok", which cells never ran and why (timeout, crash). 
 ever sees the cells it is asked to run. Usage (autograde.py calls it as a subprocess, under an
 outer `timeout`):
 
-    python -m assignments.pipeline.execute IN.ipynb OUT.ipynb RESULT.json --scratch DIR ...
+    python -m assignments.pipeline.execute JOBS.json --cell-timeout 120 ...
 """
 
 from __future__ import annotations
@@ -157,25 +157,32 @@ def run(nb, *, scratch: Path, read_only: list[Path], cell_timeout: float, notebo
 
 
 def main(argv=None) -> None:
+    """Run the notebooks listed in JOBS (JSON: [{"notebook", "out", "result", "scratch"}, ...]) in turn.
+
+    One process per student (imports are slow on a busy machine); each notebook gets its own
+    kernel and sandbox, and a failure in one never stops the next.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebook", type=Path)
-    parser.add_argument("out", type=Path)
-    parser.add_argument("result", type=Path)
-    parser.add_argument("--scratch", type=Path, required=True)
+    parser.add_argument("jobs", type=Path)
     parser.add_argument("--read-only", type=Path, action="append", default=[])
     parser.add_argument("--cell-timeout", type=float, default=120)
     parser.add_argument("--notebook-timeout", type=float, default=600)
     parser.add_argument("--memory-mb", type=int, default=6144)
     parser.add_argument("--max-cell-bytes", type=int, default=1_000_000)
     args = parser.parse_args(argv)
-    nb = nbformat.read(args.notebook, as_version=4)
-    result = run(
-        nb, scratch=args.scratch.resolve(), read_only=args.read_only, cell_timeout=args.cell_timeout,
-        notebook_timeout=args.notebook_timeout, memory_bytes=args.memory_mb * 2**20,
-        max_cell_bytes=args.max_cell_bytes,
-    )
-    nbformat.write(nb, args.out)
-    args.result.write_text(json.dumps(result, indent=1))
+    for job in json.loads(args.jobs.read_text()):
+        try:
+            nb = nbformat.read(job["notebook"], as_version=4)
+            result = run(
+                nb, scratch=Path(job["scratch"]).resolve(), read_only=args.read_only,
+                cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                memory_bytes=args.memory_mb * 2**20, max_cell_bytes=args.max_cell_bytes,
+            )
+            nbformat.write(nb, job["out"])
+        except Exception as err:  # noqa: BLE001 - report it for this notebook, go on with the next
+            result = {"status": "crashed", "detail": f"grader error: {type(err).__name__}: {err}",
+                      "executed": [], "replies": {}, "seconds": 0.0}
+        Path(job["result"]).write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

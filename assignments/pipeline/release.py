@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from pathlib import Path
 
 from . import gradebook, layout, schedule
@@ -39,13 +40,18 @@ def release(lay: layout.Layout, week: int) -> Path:
         else:
             print(f"note: lecture {stem} is scheduled but not written yet (no {nb.name}); skipped")
 
-    released_assignments = []
+    released_assignments, failed = [], []
     (out / "assignments").mkdir()
     for a in sched.assignments_until(week):
         if not (lay.source / a.folder).is_dir() or not any((lay.source / a.folder).glob("*.ipynb")):
             print(f"note: assignment {a.id} ({a.folder}) is scheduled but has no source notebooks; skipped")
             continue
-        stub_dir = gradebook.ensure_generated(lay, a.folder, force=True)
+        try:
+            stub_dir = gradebook.ensure_generated(lay, a.folder, force=True)
+        except RuntimeError as err:  # report, release the rest, fail at the end
+            print(f"ERROR: assignment {a.id} ({a.folder}) could not be generated:\n{err}", file=sys.stderr)
+            failed.append(a.id)
+            continue
         target = out / "assignments" / a.folder
         shutil.copytree(stub_dir, target, ignore=IGNORE)
         # what `make submit` must find: lets it refuse a zip with a notebook missing
@@ -78,6 +84,8 @@ def release(lay: layout.Layout, week: int) -> Path:
         f"{len(released_lectures)} lecture(s), assignments: "
         + (", ".join(a.id for a in released_assignments) or "none")
     )
+    if failed:
+        raise SystemExit(f"error: release incomplete, these assignments failed: {', '.join(failed)}")
     return out
 
 

@@ -1,0 +1,115 @@
+"""Every real assignment through the real autograder, once: the source solution scores full
+marks and the released stub scores zero. This is also the execution check (and time report)
+for assignment notebooks: each is run top to bottom in FAST mode inside the grading sandbox.
+Assignments are discovered from assignments/source/*; their short ids come from course.toml.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCE = REPO / "assignments" / "source"
+FOLDERS = sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if SOURCE.is_dir() else []
+SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.DOTALL)
+HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
+
+
+def run(module: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", f"assignments.pipeline.{module}", *args], cwd=REPO,
+                          capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{module} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def short_id(folder: str) -> str | None:
+    sys.path.insert(0, str(REPO))
+    from assignments.pipeline import schedule
+
+    for a in schedule.load(REPO / "course.toml").assignments.values():
+        if a.folder == folder:
+            return a.id
+    return None
+
+
+def cell_sources(path: Path) -> list[str]:
+    nb = json.loads(path.read_text())
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"]]
+
+
+def block_lines(sources: list[str], block: re.Pattern) -> set[str]:
+    """Distinctive lines inside solution or hidden-test blocks (not also found outside them)."""
+    inside, outside = set(), set()
+    for src in sources:
+        for chunk in block.findall(src):
+            inside |= {line.strip() for line in chunk.splitlines()}
+        outside |= {line.strip() for line in block.sub("", src).splitlines()}
+    return {line for line in inside - outside if len(line) >= 25 and not line.startswith("#")}
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    build = tmp_path_factory.mktemp("assignments") / "build"
+    proc = run("release", "--week", "99", "--build-dir", str(build), check=False)
+    return {"build": build, "out": proc.stdout + proc.stderr}
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_solution_full_marks_stub_zero(release, folder, record_notebook_time, tmp_path):
+    short = short_id(folder)
+    if short is None:
+        pytest.skip(f"{folder} is not in course.toml")
+    build = release["build"]
+    stubs = build / "student" / "assignments" / folder
+    assert stubs.is_dir(), f"{folder} was not released:\n{release['out']}"
+    names = sorted(p.name for p in (SOURCE / folder).glob("*.ipynb"))
+
+    # the student edition carries no solution and no hidden test
+    for name in names:
+        released = (stubs / name).read_text()
+        assert "BEGIN SOLUTION" not in released and "BEGIN HIDDEN TESTS" not in released, name
+        secret = block_lines(cell_sources(SOURCE / folder / name), SOLUTION_BLOCK)
+        secret |= block_lines(cell_sources(SOURCE / folder / name), HIDDEN_BLOCK)
+        leaked = [line for line in secret if line in released]
+        assert not leaked, f"{name} leaks solution/hidden-test lines: {leaked[:3]}"
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for student, origin in (("solution", SOURCE / folder), ("stub", stubs)):
+        with zipfile.ZipFile(inbox / f"{short}-{student}.zip", "w") as zf:
+            for name in names:
+                zf.write(origin / name, f"{folder}/{name}")
+    layout = ["--build-dir", str(build)]
+    run("collect", "--assignment", short, "--from", str(inbox), *layout)
+    graded = run("autograde", "--assignment", short, *layout)
+    print(graded.stdout)
+    records = {}
+    for student in ("solution", "stub"):
+        records[student] = json.loads((build / "nbgrader" / "status" / folder / f"{student}.json").read_text())
+    for name, outcome in records["solution"]["notebooks"].items():
+        record_notebook_time(f"{folder}/{name} (autograded solution)", outcome["seconds"], outcome["status"])
+
+    sol, stub = records["solution"], records["stub"]
+    assert sol["status"] == "ok", (sol, graded.stdout)
+    assert sol["max_score"] > 0
+    assert sol["score"] == sol["max_score"], (sol, graded.stdout)
+    assert stub["score"] == 0, (stub, graded.stdout)
+
+    # feedback shows no hidden test code
+    run("feedback", "--assignment", short, *layout)
+    for student in ("solution", "stub"):
+        for name in names:
+            page = build / "nbgrader" / "feedback" / student / folder / name.replace(".ipynb", ".html")
+            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+            hidden = block_lines(cell_sources(SOURCE / folder / name), HIDDEN_BLOCK)
+            shown = [line for line in hidden if line in text]
+            assert not shown, f"{student}/{name} feedback shows hidden tests: {shown[:3]}"
