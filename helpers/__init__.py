@@ -10,7 +10,7 @@ nbgrader source notebooks.
 
 import importlib
 
-__all__ = ["config", "runtime", "data", "shapes", "cifar", "plot", "gradcheck", "solver", "timing"]
+__all__ = ["config", "runtime", "data", "shapes", "cifar", "plot", "gradcheck", "solver", "timing", "toy"]
 
 
 def __getattr__(name):

@@ -6,6 +6,7 @@
 - `load_classification(...)` — real CIFAR-10 when it is available, otherwise the procedural
   world; it says which in one visible line, so a notebook runs anywhere.
 - `subsample`, `train_val_split` — the small utilities every classification notebook needs.
+- `toy_2d(n, kind)` — 2-D spirals/blobs/circles/moons for drawing decision regions.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import numpy as np
 from . import config
 from .cifar import CIFAR10_CLASSES, CifarNotFoundError, load_cifar10
 from .shapes import SHAPE_CLASSES, load_point_clouds, load_shape_clips, load_shapes
+from .toy import toy_2d
 
 __all__ = [
     "CIFAR10_CLASSES", "SHAPE_CLASSES", "CifarNotFoundError", "ClassificationData",
     "load_cifar10", "load_shapes", "load_shape_clips", "load_point_clouds",
-    "load_classification", "subsample", "train_val_split",
+    "load_classification", "subsample", "train_val_split", "toy_2d",
 ]
 
 

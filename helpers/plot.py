@@ -262,3 +262,21 @@ def curves(xs_ys, xlabel, ylabel, title, logy=False):
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def decision_regions(predict, X, y, ax=None, title="Decision regions", res=150, margin=0.5):
+    """Colour the plane by `predict(points) -> labels` and draw the 2-D points X with labels y."""
+    X, y = _to_numpy(X), _to_numpy(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_regions needs 2-D points of shape (N, 2), got {X.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4.5))
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], res), np.linspace(lo[1], hi[1], res))
+    Z = _to_numpy(predict(np.c_[gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    k = int(max(y.max(), Z.max())) + 1
+    cmap = plt.get_cmap("tab10", 10)
+    ax.contourf(gx, gy, Z, levels=np.arange(k + 1) - 0.5, cmap=cmap, vmin=-0.5, vmax=9.5, alpha=0.3)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=9.5, s=12, edgecolors="k", linewidths=0.3)
+    ax.set(title=title, xlabel="feature $x_1$", ylabel="feature $x_2$")
+    return ax.figure
