@@ -79,7 +79,8 @@ def test_solution_full_marks_stub_zero(release, folder, record_notebook_time, tm
         assert "BEGIN SOLUTION" not in released and "BEGIN HIDDEN TESTS" not in released, name
         secret = block_lines(cell_sources(SOURCE / folder / name), SOLUTION_BLOCK)
         secret |= block_lines(cell_sources(SOURCE / folder / name), HIDDEN_BLOCK)
-        leaked = [line for line in secret if line in released]
+        released_lines = {line.strip() for src in cell_sources(stubs / name) for line in src.splitlines()}
+        leaked = sorted(secret & released_lines)
         assert not leaked, f"{name} leaks solution/hidden-test lines: {leaked[:3]}"
 
     inbox = tmp_path / "inbox"
@@ -95,8 +96,9 @@ def test_solution_full_marks_stub_zero(release, folder, record_notebook_time, tm
     records = {}
     for student in ("solution", "stub"):
         records[student] = json.loads((build / "nbgrader" / "status" / folder / f"{student}.json").read_text())
-    for name, outcome in records["solution"]["notebooks"].items():
-        record_notebook_time(f"{folder}/{name} (autograded solution)", outcome["seconds"], outcome["status"])
+    for student, record in records.items():
+        for name, outcome in record["notebooks"].items():
+            record_notebook_time(f"{folder}/{name} (autograded {student})", outcome["seconds"], outcome["status"])
 
     sol, stub = records["solution"], records["stub"]
     assert sol["status"] == "ok", (sol, graded.stdout)
