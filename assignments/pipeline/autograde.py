@@ -115,7 +115,7 @@ class Prepared:
 
 def prepare(lay, a, student: str, name: str, tmp: Path) -> Prepared:
     """Restore the notebook against the source; set up its private and scratch folders."""
-    source = nbformat.read(lay.source / a.folder / name, as_version=4)
+    source = nbformat.read(gradebook.snapshot(lay, a.folder) / name, as_version=4)
     stub = nbformat.read(lay.step("release") / a.folder / name, as_version=4)
     submitted = lay.step("submitted") / student / a.folder / name
     status, detail, parsed = "ok", "", None
@@ -264,7 +264,7 @@ def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
         except Exception as err:  # noqa: BLE001 - one bad submission never stops the others
             record = {"student": student, "assignment": a.id, "status": "grader error",
                       "notes": [f"{type(err).__name__}: {str(err)[:300]}"], "score": 0.0,
-                      "max_score": 0.0, "seconds": 0.0}
+                      "max_score": 0.0, "seconds": 0.0, "notebooks": {}, "error": str(err)[-5000:]}
         (status_dir / f"{student}.json").write_text(json.dumps(record, indent=1))
         records.append(record)
         notes = "; ".join(record["notes"])

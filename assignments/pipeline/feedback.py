@@ -86,7 +86,7 @@ def feedback(lay: layout.Layout, ident: str, students: list[str] | None = None) 
         src_dir.mkdir(parents=True)
         for path in sorted((autograded / student / a.folder).glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
-            source_nb = nbformat.read(lay.source / a.folder / path.name, as_version=4)
+            source_nb = nbformat.read(gradebook.snapshot(lay, a.folder) / path.name, as_version=4)
             stub_nb = nbformat.read(lay.step("release") / a.folder / path.name, as_version=4)
             nbformat.write(scrub(nb, source_nb, stub_nb), src_dir / path.name)
         try:

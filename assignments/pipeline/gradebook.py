@@ -7,6 +7,7 @@ The repo-root nbgrader_config.py calls `configure` too, so the `nbgrader` comman
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from .layout import Layout
@@ -84,6 +85,17 @@ def check(result: dict, what: str) -> None:
 def ensure_generated(layout: Layout, folder: str, force: bool = False) -> Path:
     """Run `nbgrader generate_assignment` once (records the assignment in the gradebook)."""
     release = layout.step("release") / folder
-    if force or not release.is_dir() or not any(release.glob("*.ipynb")):
+    if force or not release.is_dir() or not any(release.glob("*.ipynb")) or not snapshot(layout, folder).is_dir():
         check(api(layout).generate_assignment(folder, force=True, create=True), "generate_assignment")
+        # Grade against the source as it was released (as the gradebook has it), even if the
+        # source notebooks are edited afterwards.
+        shutil.rmtree(snapshot(layout, folder), ignore_errors=True)
+        snapshot(layout, folder).mkdir(parents=True)
+        for nb in (layout.source / folder).glob("*.ipynb"):
+            shutil.copy2(nb, snapshot(layout, folder) / nb.name)
     return release
+
+
+def snapshot(layout: Layout, folder: str) -> Path:
+    """Copy of the source notebooks taken when the assignment was generated."""
+    return layout.step("released_source") / folder
