@@ -68,9 +68,8 @@ def release(lay: layout.Layout, week: int) -> Path:
         else:
             print(f"note: {name} not found in the repo; not in the student edition")
     (out / "datasets").mkdir()
-    for f in sorted((repo / "datasets").glob("*")):
-        if f.name == "README.md" or f.suffix == ".py":
-            shutil.copy2(f, out / "datasets" / f.name)
+    if (repo / "datasets" / "README.md").exists():  # data itself is downloaded by the student
+        shutil.copy2(repo / "datasets" / "README.md", out / "datasets" / "README.md")
 
     (out / "tools").mkdir()
     for tool in STUDENT_TOOLS:
