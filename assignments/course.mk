@@ -21,7 +21,7 @@ collect: setup  ## import FROM=DIR/<ASSIGNMENT>-<student>.zip
 	$(PIPELINE).collect --assignment "$(ASSIGNMENT)" --from "$(FROM)"
 
 autograde: setup  ## grade every submission of ASSIGNMENT, sandboxed
-	COURSE_FAST=1 COURSE_OFFLINE=1 $(PIPELINE).autograde --assignment "$(ASSIGNMENT)"
+	COURSE_FAST=1 COURSE_OFFLINE=1 OPENBLAS_NUM_THREADS=1 $(PIPELINE).autograde --assignment "$(ASSIGNMENT)"
 
 feedback: setup  ## per-student HTML feedback for ASSIGNMENT
 	$(PIPELINE).feedback --assignment "$(ASSIGNMENT)"

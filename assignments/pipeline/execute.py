@@ -90,6 +90,9 @@ def kernel_env(scratch: Path) -> dict[str, str]:
     for key in ("COURSE_DATA_DIR", "TRITON_INTERPRET"):
         if os.environ.get(key):
             env[key] = os.environ[key]
+    # BLAS settings pass through: some hosts need OPENBLAS_CORETYPE for correct results,
+    # and the thread counts chosen by the instructor should hold inside the sandbox too.
+    env.update({k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "MKL_"))})
     return env
 
 
