@@ -47,7 +47,7 @@ COLOURS = {
 }
 _COLOUR_NAMES = tuple(COLOURS)
 _PALETTE = np.array(list(COLOURS.values()), np.float32)
-# Background colours must differ clearly from the object's: allowed[i, j] says j may sit under i.
+# Background colours must differ clearly from the object's: _DISTINCT[i, j] says j may sit under i.
 _DISTINCT = np.linalg.norm(_PALETTE[:, None] - _PALETTE[None], axis=2) > 110
 # Difficulty knobs, measured by datasets/difficulty.py (numbers in datasets/README.md).
 MAIN_SCALE = (0.45, 0.8)  # circumradius as a fraction of half the image side
@@ -60,6 +60,7 @@ FAVOURITE_P = 0.45
 FAVOURITE_COLOUR = ("blue", "green", "orange", "yellow", "cyan",
                     "purple", "pink", "brown", "white", "red")
 CHUNK = 1000
+CLIP_CHUNK = 120  # a multiple of the 8 motions keeps chunks balanced
 _STREAM = {"shapes": 1, "clips": 2, "points": 3}
 # Shapes whose rotation is visible in a clip (a circle or ring looks the same when turned).
 _ROTATABLE = tuple(SHAPE_CLASSES.index(k) for k in SHAPE_CLASSES if k not in ("circle", "ring"))
@@ -271,15 +272,15 @@ def _int_arg(name, value, low, high=None):
     return value
 
 
-def _chunks(stream, seed, n):
+def _chunks(stream, seed, n, chunk=CHUNK):
     """(generator, count) per chunk; a chunk's generator depends only on (stream, seed, index).
 
     Every random draw in a chunk is made for a full CHUNK and then cut to `count`, so a
     request for n items reproduces the first n items of any larger request.
     """
-    for start in range(0, n, CHUNK):
-        rng = np.random.default_rng([_STREAM[stream], seed, start // CHUNK])
-        yield rng, min(CHUNK, n - start)
+    for start in range(0, n, chunk):
+        rng = np.random.default_rng([_STREAM[stream], seed, start // chunk])
+        yield rng, min(chunk, n - start)
 
 
 def _object_params(rng, m, scale_range, margin, kinds=None):
@@ -457,10 +458,10 @@ def load_shape_clips(n, frames=8, size=32, seed=0):
     size = _int_arg("size", size, 16, 256)
     seed = _int_arg("seed", seed, 0)
     clips, labels, boxes, shapes = [], [], [], []
-    for rng, m in _chunks("clips", seed, n):
-        motion, p, per_frame = _trajectories(rng, CHUNK, frames)
-        bg = _select(_background_params(rng, CHUNK, p["colour"]), slice(m))
-        sigma = np.repeat(rng.uniform(3, 10, CHUNK)[:m], frames)
+    for rng, m in _chunks("clips", seed, n, CLIP_CHUNK):  # ~1000 frames: arrays stay in cache
+        motion, p, per_frame = _trajectories(rng, CLIP_CHUNK, frames)
+        bg = _select(_background_params(rng, CLIP_CHUNK, p["colour"]), slice(m))
+        sigma = np.repeat(rng.uniform(3, 10, CLIP_CHUNK)[:m], frames)
         per_frame = _select(per_frame, slice(m * frames))
         img = np.repeat(_paint_backgrounds(size, bg), frames, axis=0)
         masks = _render(size, per_frame)
