@@ -217,7 +217,8 @@ def boxes_masks(image, boxes, masks=None, labels=None, classes=None, title=None,
             ax.imshow(overlay)
         if i < k:
             x0, y0, x1, y1 = (float(v) for v in boxes[i])
-            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=2))
+            # imshow puts pixel centres on integers, so pixel x0 starts at x0 - 0.5
+            ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=2))
             text = ""
             if labels is not None:
                 lab = labels[i]
