@@ -99,12 +99,15 @@ def kernel_command(
     if how == NETWORK_ONLY:
         return prefix + ["unshare", "--user", "--map-root-user", "--net", "--"] + python
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    # The private /tmp comes first: binds made after it stay visible even when they live
+    # under /tmp themselves (a checkout in /tmp, pytest's tmp_path).
+    args += ["--tmpfs", "/tmp"]
     args += _system_binds()
     prefixes = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
     for path in sorted(prefixes | {Path(p).resolve() for p in read_only}):
         if path.exists():
             args += ["--ro-bind", str(path), str(path)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--bind", str(scratch), str(scratch), "--bind", str(ipc_dir), str(ipc_dir)]
     args += ["--chdir", str(scratch)]
     for key, value in env.items():
