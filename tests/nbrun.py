@@ -19,10 +19,40 @@ import nbformat
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _poll_kernel_replies_in_slices() -> None:
+    """Work around a missed wake-up in jupyter_client (nbclient#312, nbconvert#1921).
+
+    After an ipywidgets cell the kernel's reply sometimes arrives while the client waits,
+    yet the client only notices when the whole cell timeout expires. Waiting in 0.5 s slices
+    bounds that loss to half a second. Applied once, only in this runner.
+    """
+    from queue import Empty
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    original = AsyncZMQSocketChannel.get_msg
+    if getattr(original, "_sliced", False):
+        return
+
+    async def get_msg(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = 0.5 if deadline is None else min(0.5, max(0.0, deadline - time.monotonic()))
+            try:
+                return await original(self, timeout=left)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    get_msg._sliced = True
+    AsyncZMQSocketChannel.get_msg = get_msg
+
+
 def execute(path: Path, timeout_per_cell: int = 600) -> tuple[nbformat.NotebookNode, float]:
     """Run a notebook top to bottom in its own folder; return it executed and the seconds it took."""
     from nbclient import NotebookClient
 
+    _poll_kernel_replies_in_slices()
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout_per_cell, kernel_name="python3",
                             resources={"metadata": {"path": str(Path(path).parent)}})
