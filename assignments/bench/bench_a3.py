@@ -17,7 +17,6 @@ interpreter, ~1000x slower), so the script says so in one line and exits 0.
 from __future__ import annotations
 
 import argparse
-import linecache
 import sys
 from functools import partial
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from assignments.bench.notebook_defs import solution_cells  # noqa: E402
+from assignments.bench.notebook_defs import load_solution  # noqa: E402
 
 NOTEBOOK = REPO / "assignments" / "source" / "a3_triton" / "triton_convnet.ipynb"
 NAMES = ["add", "bias_relu", "softmax", "matmul_forward", "max_pool2d", "conv2d"]
@@ -38,26 +37,6 @@ H100_FP32 = 66.9e12  # FLOP/s (no tensor cores: what exact fp32 "ieee" dots run 
 # Targets (printed, checked by eye): (min speed ratio vs PyTorch, min fraction of the roof).
 TARGETS = {"softmax": (1.0, 0.70), "bias_relu": (1.0, 0.70), "matmul fp16": (0.8, None),
            "conv2d fp16": (0.5, None)}
-
-
-def load_reference(path: Path, names: list[str]) -> dict:
-    """Exec the notebook's solution cells in one namespace and return `names` from it.
-
-    Like notebook_defs.load_solution, but each cell's source is registered in linecache under
-    its own pseudo-filename first: compiled (non-interpreted) @triton.jit needs
-    inspect.getsource() to find the kernel's source, which exec'd code otherwise lacks.
-    """
-    namespace: dict = {"__name__": "a3_reference_solution"}
-    for i, source in enumerate(solution_cells(path)):
-        code = "\n".join(line for line in source.splitlines()
-                         if not line.lstrip().startswith(("%", "!"))) + "\n"
-        filename = f"<{path.name}: solution cell {i}>"
-        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-        exec(compile(code, filename, "exec"), namespace)
-    missing = [n for n in names if n not in namespace]
-    if missing:
-        raise KeyError(f"{path} defines no {missing} in its solution cells")
-    return {n: namespace[n] for n in names}
 
 
 def eager_bias_relu(x, bview):
@@ -114,7 +93,7 @@ def main(argv=None) -> int:
     import torch.nn.functional as F
     from triton.testing import do_bench
 
-    ref = load_reference(NOTEBOOK, NAMES)
+    ref = load_solution(NOTEBOOK, NAMES)
     dev = torch.device("cuda")
     torch.backends.cuda.matmul.allow_tf32 = False  # PyTorch's fp32 default: exact fp32
     torch.backends.cudnn.allow_tf32 = False

@@ -8,6 +8,7 @@ import what it uses — in one fresh namespace and hand back the names the bench
 from __future__ import annotations
 
 import json
+import linecache
 from pathlib import Path
 
 
@@ -23,10 +24,14 @@ def solution_cells(path: Path) -> list[str]:
 def load_solution(path: Path, names: list[str]) -> dict:
     """Exec the solution cells of `path`; return {name: object} for `names` (KeyError if absent)."""
     namespace: dict = {"__name__": "reference_solution"}
-    for source in solution_cells(path):
+    for i, source in enumerate(solution_cells(path)):
         # IPython magics are not Python; solution cells should not need them.
-        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        exec(compile(code, str(path), "exec"), namespace)
+        code = "\n".join(line for line in source.splitlines()
+                         if not line.lstrip().startswith(("%", "!"))) + "\n"
+        # Registered in linecache so inspect.getsource works: @triton.jit needs the source.
+        filename = f"<{Path(path).name}: solution cell {i}>"
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        exec(compile(code, filename, "exec"), namespace)
     missing = [n for n in names if n not in namespace]
     if missing:
         raise KeyError(f"{path} defines no {missing} in its solution cells")
