@@ -32,19 +32,25 @@ def _check_input(x) -> None:
                       f"use x.astype(np.float64).", stacklevel=3)
 
 
+def _nudged(f, x, ix, h, read=float):
+    """f at x with x[ix] moved by +h and by -h, read out immediately; x[ix] is always restored."""
+    old = x[ix]
+    try:
+        x[ix] = old + h
+        plus = read(f(x))
+        x[ix] = old - h
+        minus = read(f(x))
+    finally:
+        x[ix] = old  # restore even if f raises
+    return plus, minus
+
+
 def eval_numerical_gradient(f, x, verbose=False, h=1e-5):
     """Gradient of a scalar function f at x, one coordinate at a time: (f(x+h) - f(x-h)) / 2h."""
     _check_input(x)
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
-        old = x[ix]
-        try:
-            x[ix] = old + h
-            fxph = float(f(x))
-            x[ix] = old - h
-            fxmh = float(f(x))
-        finally:
-            x[ix] = old  # restore even if f raises
+        fxph, fxmh = _nudged(f, x, ix, h)
         grad[ix] = (fxph - fxmh) / (2 * h)
         if verbose:
             print(ix, grad[ix])
@@ -58,15 +64,9 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
     """
     _check_input(x)
     grad = np.zeros_like(x)
+    copy = lambda out: np.array(out, dtype=np.float64)  # copy: f may return a view of x
     for ix in np.ndindex(x.shape):
-        old = x[ix]
-        try:
-            x[ix] = old + h
-            pos = np.array(f(x), dtype=np.float64)  # copy: f may return a view of x
-            x[ix] = old - h
-            neg = np.array(f(x), dtype=np.float64)
-        finally:
-            x[ix] = old
+        pos, neg = _nudged(f, x, ix, h, read=copy)
         grad[ix] = np.sum((pos - neg) * df) / (2 * h)
     return grad
 
@@ -97,14 +97,7 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=0, verbos
     errors = []
     for _ in range(num_checks):
         ix = tuple(int(rng.integers(n)) for n in x.shape)
-        old = x[ix]
-        try:
-            x[ix] = old + h
-            fxph = float(f(x))
-            x[ix] = old - h
-            fxmh = float(f(x))
-        finally:
-            x[ix] = old
+        fxph, fxmh = _nudged(f, x, ix, h)
         numerical = (fxph - fxmh) / (2 * h)
         analytic = float(analytic_grad[ix])
         err = abs(numerical - analytic) / max(1e-8, abs(numerical) + abs(analytic))
