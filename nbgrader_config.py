@@ -8,7 +8,6 @@ Set COURSE_BUILD_DIR to use another build directory.
 """
 
 import sys
-from argparse import Namespace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -16,6 +15,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assignments.pipeline import gradebook, layout  # noqa: E402
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
-_layout = layout.from_args(Namespace(build_dir=None, source_dir=None, schedule=None, lectures_dir=None))
+_layout = layout.Layout.default()
 gradebook.link_source(_layout)
 gradebook.configure(c, _layout)

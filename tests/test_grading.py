@@ -53,6 +53,24 @@ def square(x):
 """
 
 
+# kim: active content in outputs and in a written answer (it ran in formgrader with the
+# instructor's session before outputs were sanitised)
+XSS = "<script>document.title='XSS_kim'</script>"
+XSS_CODE = f"""from IPython.display import HTML, Javascript, display
+display(HTML({XSS!r} + '<img src=x onerror="alert(1)"><a href="javascript:alert(2)">kim</a><b>bold</b>'))
+display(Javascript("document.title='XSS_js'"))
+def square(x):
+    return np.asarray(x) ** 2
+"""
+
+
+def with_answer(nb: dict, text: str) -> dict:
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "a_why":
+            cell["source"] = text
+    return nb
+
+
 def run(module: str, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", f"assignments.pipeline.{module}", *args]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env={**os.environ, **(env or {})})
@@ -120,6 +138,7 @@ def course(tmp_path_factory):
                                                        source=str(paths["source"] / tiny.FOLDER / tiny.NOTEBOOK))),
         "netcat": tiny.with_solution(stub, solution + "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=5)\n"),
         "chatty": tiny.with_solution(stub, solution + "print('spam ' * 2_000_000)\n"),
+        "kim": with_answer(tiny.with_solution(stub, XSS_CODE), f"Because. {XSS}<iframe src='/api'></iframe>"),
     }
     inbox = root / "inbox"
     inbox.mkdir()
@@ -269,6 +288,7 @@ EXPECTED = {  # student: (score, status, words that must appear in the notes)
     "snoop": (3, "ok", []),
     "netcat": (3, "ok", ["network access blocked"]),
     "chatty": (3, "ok", ["output truncated"]),
+    "kim": (3, "ok", []),
 }
 
 
@@ -342,3 +362,25 @@ def test_feedback_has_no_hidden_tests(course):
         assert tiny.HIDDEN_CANARY not in raw and tiny.HIDDEN_CANARY not in text, page
         assert "BEGIN HIDDEN TESTS" not in text, page
         assert "assert square(3) == 9" in text, page  # visible tests stay visible
+
+
+# ---------------------------------------------------------------- untrusted output
+
+
+def test_student_html_is_inert(course):
+    """kim's script, event handler, javascript: link and iframe reach no instructor's browser live."""
+    autograded = course["build"] / "nbgrader" / "autograded" / "kim" / tiny.FOLDER / tiny.NOTEBOOK
+    page = course["build"] / "nbgrader" / "feedback" / "kim" / tiny.FOLDER / tiny.NOTEBOOK.replace(".ipynb", ".html")
+    nb = json.loads(autograded.read_text())
+    # what a browser renders as HTML: outputs and markdown (code sources are shown as text)
+    rendered = json.dumps([o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", [])])
+    rendered += "\n".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                          for c in nb["cells"] if c["cell_type"] == "markdown")
+    for where, text in (("autograded notebook", rendered), ("feedback page", page.read_text())):
+        assert "XSS_kim" in text, where  # graded normally: the output is there, escaped
+        assert "<script>document.title" not in text and "<iframe" not in text, where
+        assert not re.search(r"<[^>]*\bonerror\s*=", text), where  # a live tag with a handler
+        assert not re.search(r"<a[^>]*javascript:", text), where
+    kinds = {k for c in nb["cells"] for o in c.get("outputs", []) for k in o.get("data", {})}
+    assert kinds <= {"text/plain", "text/html", "image/png", "image/jpeg", "text/latex", "application/json"}, kinds
+    assert "<b>bold</b>" in rendered  # harmless markup survives

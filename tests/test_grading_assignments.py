@@ -123,3 +123,56 @@ def test_solution_full_marks_stub_zero(release, folder, record_notebook_time, tm
             page_lines = {p for p in page_lines if p not in public_text}
             shown = sorted(h for h in hidden if any(h in p for p in page_lines))
             assert not shown, f"{student}/{name} feedback shows hidden tests: {shown[:3]}"
+
+
+# ---------------------------------------------------------------- no notebook hands out answers
+
+LECTURES = REPO / "lectures"
+
+
+def answer_lines(src: str) -> set[str]:
+    """Solution lines that compute something (an assignment or a return of an expression)."""
+    import ast
+
+    out = set()
+    for chunk in SOLUTION_BLOCK.findall(src):
+        for line in chunk.splitlines():
+            text = line.strip()
+            try:
+                node = ast.parse(text).body[0] if len(text) >= 16 else None
+            except (SyntaxError, IndexError):
+                continue
+            value = getattr(node, "value", None)
+            computes = value is not None and not isinstance(value, (ast.Name, ast.Constant))
+            if isinstance(node, ast.AugAssign) or (isinstance(node, (ast.Assign, ast.Return)) and computes):
+                out.add(re.sub(r"\s+", "", text))
+    return out
+
+
+def given_lines(path: Path) -> set[str]:
+    """Every line a student is handed in `path`: all its cells, minus solution blocks."""
+    nb = json.loads(path.read_text())
+    lines = set()
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            continue
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        lines |= {re.sub(r"\s+", "", line) for line in SOLUTION_BLOCK.sub("", src).splitlines()}
+    return lines
+
+
+def test_no_notebook_hands_out_graded_answers():
+    """A line of any graded solution appears in no given cell of any notebook (lectures included),
+    unless its own notebook shows it outside the solution too (an idiom the task teaches)."""
+    notebooks = sorted(SOURCE.glob("*/*.ipynb")) + sorted(LECTURES.glob("*.ipynb"))
+    given = {path: given_lines(path) for path in notebooks}
+    leaks = []
+    for path in sorted(SOURCE.glob("*/*.ipynb")):
+        answers = set()
+        for src in cell_sources(path):
+            answers |= answer_lines(src)
+        answers -= given[path]  # shown in its own notebook: part of the task's statement
+        for other, lines in given.items():
+            leaks += [f"{other.relative_to(REPO)} gives `{line}` (graded in {path.name})"
+                      for line in sorted(answers & lines)]
+    assert not leaks, "\n".join(leaks)

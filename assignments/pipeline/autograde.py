@@ -4,10 +4,14 @@ For each student and each notebook of the assignment:
   1. outside the sandbox, rebuild the notebook against the source (restore.py): locked and test
      cells (with hidden tests) come from the instructor's version;
   2. run it with a sandboxed kernel (execute.py, in its own process under an outer timeout);
-  3. mark every test cell that did not pass (failed, never ran, timed out, kernel died) with an
-     error output, so a cell that never ran can never count as passed;
-  4. let nbgrader score the already-executed notebook (`autograde` with execution switched off)
-     so the gradebook, `generate_feedback` and `nbgrader export` work as usual.
+  3. check what the kernel claimed (integrity.py): canaries after each test cell, the grader's
+     own probes of the graded functions, a scan of the student's cells; a test contradicted by
+     them is marked failed and the submission is flagged `suspicious`;
+  4. mark every test cell that did not pass (failed, never ran, timed out, kernel died) with an
+     error output, so a cell that never ran can never count as passed; sanitise every output
+     (sanitize.py) before nbgrader stores the notebook an instructor's browser will render;
+  5. let nbgrader score the already-executed notebook (gradebook.record_scores, execution
+     switched off) so the gradebook, `generate_feedback` and `nbgrader export` work as usual.
 The submitted files are only read. Each student's outcome (status, notes, score, time) is
 written to build/nbgrader/status/<folder>/<student>.json for `make grades`.
 """
@@ -27,15 +31,12 @@ from pathlib import Path
 
 import nbformat
 
-from . import gradebook, layout, restore, sandbox, schedule
+from . import gradebook, integrity, layout, restore, sandbox, schedule
+from .limits import Limits
+from .sanitize import sanitize
 
-DEFAULTS = {  # override with COURSE_GRADE_<NAME> environment variables or command-line options
-    "cell_timeout": 120.0,  # seconds per cell
-    "notebook_timeout": 600.0,  # seconds per notebook
-    "memory_mb": 6144,  # address-space cap of the kernel (torch alone maps ~3 GiB)
-    "max_cell_bytes": 1_000_000,  # outputs kept per cell
-}
 NOT_RUN = "NotRun"
+DISTRUSTED = "GraderCheck"
 OOM_MARKERS = ("MemoryError", "Cannot allocate memory", "can't allocate memory", "out of memory")
 NOTES = {
     "network access blocked": ("Network is unreachable", "Temporary failure in name resolution",
@@ -44,8 +45,8 @@ NOTES = {
 }
 
 
-def failed_output(reason: str):
-    return nbformat.v4.new_output("error", ename=NOT_RUN, evalue=reason, traceback=[f"{NOT_RUN}: {reason}"])
+def failed_output(reason: str, ename: str = NOT_RUN):
+    return nbformat.v4.new_output("error", ename=ename, evalue=reason, traceback=[f"{ename}: {reason}"])
 
 
 def error_texts(nb) -> list[str]:
@@ -76,7 +77,7 @@ def mark_tests(nb, result: dict | None, reason: str) -> int:
     return failed
 
 
-def run_sandboxed(lay, jobs: list[dict], settings: dict) -> None:
+def run_sandboxed(lay, jobs: list[dict], limits: Limits) -> None:
     """Execute the jobs' notebooks through execute.py in one child process under an outer timeout."""
     if not jobs:
         return
@@ -87,15 +88,9 @@ def run_sandboxed(lay, jobs: list[dict], settings: dict) -> None:
         data_dir = os.environ.get("COURSE_DATA_DIR") or lay.repo / "datasets"
         if Path(data_dir).is_dir():
             read_only.append(Path(data_dir))
-        budget = len(jobs) * settings["notebook_timeout"] + 120
-        cmd = [
-            "timeout", "-s", "KILL", str(int(budget)),
-            sys.executable, "-m", "assignments.pipeline.execute", str(spec),
-            "--cell-timeout", str(settings["cell_timeout"]),
-            "--notebook-timeout", str(settings["notebook_timeout"]),
-            "--memory-mb", str(settings["memory_mb"]),
-            "--max-cell-bytes", str(settings["max_cell_bytes"]),
-        ]
+        budget = len(jobs) * (limits.notebook_timeout + limits.cell_timeout) + 120  # + the probes
+        cmd = ["timeout", "-s", "KILL", str(int(budget)),
+               sys.executable, "-m", "assignments.pipeline.execute", str(spec), *limits.as_args()]
         for path in read_only:
             cmd += ["--read-only", str(path)]
         subprocess.run(cmd, cwd=lay.repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -106,11 +101,17 @@ class Prepared:
 
     def __init__(self, name: str, nb, status: str, detail: str, notes: list[str], work: Path | None):
         self.name, self.nb, self.status, self.detail, self.notes, self.work = name, nb, status, detail, notes, work
+        self.canary = integrity.canary_code(integrity.nonce())
+        self.probes: integrity.ProbeSet | None = None
+        self.findings = integrity.scan(nb) if work is not None else []
 
     def job(self) -> dict:
-        w = self.work
+        w, probes = self.work, self.probes
         return {"notebook": str(w / "in.ipynb"), "out": str(w / "out.ipynb"),
-                "result": str(w / "result.json"), "scratch": str(w / "scratch")}
+                "result": str(w / "result.json"), "scratch": str(w / "scratch"),
+                "tests": [i for i, c in enumerate(self.nb.cells) if restore.is_test(c)],
+                "canary": self.canary,
+                "probe": integrity.probe_cell(probes.probes, probes.folder) if probes else None}
 
 
 def prepare(lay, a, student: str, name: str, tmp: Path) -> Prepared:
@@ -127,8 +128,8 @@ def prepare(lay, a, student: str, name: str, tmp: Path) -> Prepared:
         except restore.InvalidNotebook as err:
             status, detail = "invalid notebook", f"{name}: {err}"
     restored = restore.restore(parsed, source, stub)
-    if status != "ok":
-        return Prepared(name, restored.notebook, status, detail, restored.changes, None)
+    if status != "ok":  # nothing to restore: the status says it all
+        return Prepared(name, restored.notebook, status, detail, [], None)
     work = tmp / name.removesuffix(".ipynb")  # private: holds hidden tests, never mounted in the sandbox
     scratch = work / "scratch"  # the kernel's only writable folder
     scratch.mkdir(parents=True)
@@ -137,12 +138,59 @@ def prepare(lay, a, student: str, name: str, tmp: Path) -> Prepared:
     for extra in (lay.step("release") / a.folder).iterdir():
         if extra.is_file() and extra.suffix != ".ipynb" and not extra.name.startswith("."):
             shutil.copy2(extra, scratch / extra.name)
-    return Prepared(name, restored.notebook, status, detail, restored.changes, work)
+    item = Prepared(name, restored.notebook, status, detail, restored.changes, work)
+    probes = integrity.load_probes(lay.probes, a.folder, name)
+    if probes:  # inputs go where the kernel can read them; the references stay in this process
+        item.probes = integrity.ProbeSet.prepare(probes, scratch / f"_grader_{integrity.nonce()}")
+    return item
 
 
-def finish(lay, a, student: str, item: Prepared, settings: dict) -> dict:
-    """Read back what the sandbox produced, classify problems, mark failed tests, store the notebook."""
-    nb, result, notes = item.nb, None, list(item.notes)
+def passed_tests(nb, result: dict) -> set[int]:
+    replies = result.get("replies", {})
+    return {i for i in result.get("executed", []) if replies.get(str(i)) == "ok" and restore.is_test(nb.cells[i])
+            and not any(o.get("output_type") == "error" for o in nb.cells[i].get("outputs", []))}
+
+
+def check_claims(item: Prepared, nb, result: dict) -> list[str]:
+    """Hold what the kernel claimed against the canaries and probes; fail contradicted tests.
+
+    Returns the findings: the reasons to flag this notebook (the static scan's included).
+    """
+    findings, passed = list(item.findings), passed_tests(nb, result)
+    gid = {i: restore.nbgrader_meta(c).get("grade_id", f"#{i}") for i, c in enumerate(nb.cells)}
+
+    def distrust(index: int, why: str) -> None:
+        nb.cells[index].outputs.append(failed_output(why, DISTRUSTED))
+        passed.discard(index)
+
+    lied = sorted(int(i) for i, honest in result.get("canaries", {}).items() if not honest)
+    if lied:
+        findings.append(f"a check that must fail came back ok after test {gid[lied[0]]} (errors "
+                        "swallowed or comparisons patched): tests from there on are not counted")
+        for i in sorted(i for i in passed if i >= lied[0]):
+            distrust(i, "not counted: from here on the kernel reported success for a check that must fail")
+
+    if item.probes is not None and result.get("status") == "ok":
+        index_of = {g: i for i, g in gid.items()}
+        verdicts = item.probes.verdicts()
+        for probe in item.probes.probes:
+            for test in probe.tests:
+                if verdicts[probe.name] != "ok" and index_of.get(test) in passed:
+                    findings.append(f"{test} passed in the kernel, but the grader's own check of "
+                                    f"{probe.name} disagrees: {verdicts[probe.name]}")
+                    distrust(index_of[test], f"the grader re-checked {probe.name} outside your kernel: "
+                                             f"{verdicts[probe.name]}")
+    return findings
+
+
+def failed_tests(nb) -> list[str]:
+    return [restore.nbgrader_meta(c).get("grade_id", "?") for c in nb.cells if restore.is_test(c)
+            and any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+
+
+def finish(lay, a, student: str, item: Prepared, limits: Limits) -> dict:
+    """Read back what the sandbox produced, check its claims, mark failed tests, store the notebook."""
+    nb, result, notes, findings = item.nb, None, list(item.notes), []
     status, detail = item.status, item.detail
     if item.work is not None:
         try:
@@ -155,59 +203,24 @@ def finish(lay, a, student: str, item: Prepared, settings: dict) -> dict:
         status, detail = result["status"], result.get("detail", "")
         errors = error_texts(nb)
         if any(m in e for e in errors for m in OOM_MARKERS) and status in ("ok", "crashed"):
-            status, detail = "out of memory", f"memory cap {settings['memory_mb']} MiB reached" + (
+            status, detail = "out of memory", f"memory cap {limits.memory_mb} MiB reached" + (
                 f"; {detail}" if detail else "")
         for note, markers in NOTES.items():
             if any(m in e for e in errors for m in markers):
                 notes.append(note)
         if result.get("truncated"):
             notes.append(f"output truncated in {len(result['truncated'])} cell(s)")
+        findings = check_claims(item, nb, result)
     mark_tests(nb, result, detail or status)
+    sanitize(nb)  # before nbgrader stores it: formgrader renders it in the instructor's session
     target = lay.step("executed") / student / a.folder / item.name
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
-    return {"status": status, "detail": detail, "notes": notes, "seconds": (result or {}).get("seconds", 0.0)}
+    return {"status": status, "detail": detail, "notes": notes, "findings": findings,
+            "failed_tests": failed_tests(nb), "seconds": (result or {}).get("seconds", 0.0)}
 
 
-NBGRADER_SCORING = {
-    "CourseDirectory": {"submitted_directory": "executed"},
-    "Autograde": {
-        # the notebook was already run in the sandbox: keep its outputs, execute nothing here
-        "sanitize_preprocessors": [
-            "nbgrader.preprocessors.DeduplicateIds", "nbgrader.preprocessors.OverwriteKernelspec",
-            "nbgrader.preprocessors.OverwriteCells", "nbgrader.preprocessors.CheckCellMetadata",
-        ],
-        "autograde_preprocessors": [
-            "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
-            "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata",
-        ],
-    },
-}
-
-
-def _classes(sections: dict) -> dict:
-    """nbgrader wants preprocessor classes, not dotted names."""
-    from importlib import import_module
-
-    def load(dotted):
-        module, _, name = dotted.rpartition(".")
-        return getattr(import_module(module), name)
-
-    out = {k: dict(v) for k, v in sections.items()}
-    for key in ("sanitize_preprocessors", "autograde_preprocessors"):
-        out["Autograde"][key] = [load(d) for d in out["Autograde"][key]]
-    return out
-
-
-def score(lay, a, student: str) -> tuple[float, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{lay.gradebook}", gradebook.COURSE_ID) as gb:
-        sub = gb.find_submission(a.folder, student)
-        return float(sub.code_score or 0.0), float(sub.max_code_score or 0.0)
-
-
-def grade_student(lay, a, student: str, settings: dict) -> dict:
+def grade_student(lay, a, student: str, limits: Limits) -> dict:
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
     warnings.filterwarnings("ignore", message=".*not in session.*")
     start = time.monotonic()
@@ -216,39 +229,31 @@ def grade_student(lay, a, student: str, settings: dict) -> dict:
     shutil.rmtree(lay.step("executed") / student / a.folder, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         items = [prepare(lay, a, student, name, Path(tmp)) for name in names]
-        run_sandboxed(lay, [item.job() for item in items if item.work is not None], settings)
+        run_sandboxed(lay, [item.job() for item in items if item.work is not None], limits)
         for item in items:
-            outcome = finish(lay, a, student, item, settings)
+            outcome = finish(lay, a, student, item, limits)
             record["notebooks"][item.name] = outcome
             if outcome["status"] != "ok" and record["status"] == "ok":
                 record["status"] = outcome["status"]
             if outcome["detail"]:
                 record["notes"].append(outcome["detail"])
             record["notes"] += outcome["notes"]
-    result = gradebook.api(lay, **_classes(NBGRADER_SCORING)).autograde(a.folder, student, force=True, create=True)
-    gradebook.check(result, f"autograde of {student}")
-    record["score"], record["max_score"] = score(lay, a, student)
+    findings = [f"{name}: {f}" for name, o in record["notebooks"].items() for f in o["findings"]]
+    if findings:  # outranks every other status: an instructor must look before trusting the score
+        if record["status"] != "ok":
+            record["notes"].insert(0, f"also: {record['status']}")
+        record["status"], record["notes"] = integrity.SUSPICIOUS, findings + record["notes"]
+    record["score"], record["max_score"] = gradebook.record_scores(lay, a.folder, student)
     record["seconds"] = round(time.monotonic() - start, 1)
     return record
 
 
-def settings_from(args) -> dict:
-    out = {}
-    for key, default in DEFAULTS.items():
-        value = getattr(args, key, None)
-        if value is None:
-            value = os.environ.get(f"COURSE_GRADE_{key.upper()}", default)
-        out[key] = type(default)(value)
-    return out
-
-
-def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None, settings=None) -> list[dict]:
+def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
+              limits: Limits | None = None) -> list[dict]:
     a = schedule.load(lay.schedule).assignment(ident)
-    settings = settings or {k: v for k, v in DEFAULTS.items()}
+    limits = limits or Limits.resolve()
     os.environ.setdefault("COURSE_FAST", "1")
-    submitted = lay.step("submitted")
-    everyone = sorted(p.parent.name for p in submitted.glob(f"*/{a.folder}") if p.is_dir())
-    students = students or everyone
+    students = students or lay.students("submitted", a.folder)
     if not students:
         print(f"{a.id}: nothing collected yet (run `make collect ASSIGNMENT={a.id} FROM=...`)")
         return []
@@ -260,7 +265,7 @@ def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
     records = []
     for student in students:
         try:
-            record = grade_student(lay, a, student, settings)
+            record = grade_student(lay, a, student, limits)
         except Exception as err:  # noqa: BLE001 - one bad submission never stops the others
             record = {"student": student, "assignment": a.id, "status": "grader error",
                       "notes": [f"{type(err).__name__}: {str(err)[:300]}"], "score": 0.0,
@@ -277,15 +282,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="")
     parser.add_argument("--student", action="append", default=None, help="only these (repeatable)")
-    parser.add_argument("--cell-timeout", type=float, default=None)
-    parser.add_argument("--notebook-timeout", type=float, default=None)
-    parser.add_argument("--memory-mb", type=int, default=None)
-    parser.add_argument("--max-cell-bytes", type=int, default=None)
+    Limits.add_arguments(parser)
     layout.add_arguments(parser)
     args = parser.parse_args(argv)
     if not args.assignment:
         sys.exit("error: ASSIGNMENT is required, e.g. `make autograde ASSIGNMENT=a1`")
-    autograde(layout.from_args(args), args.assignment, args.student, settings_from(args))
+    autograde(layout.from_args(args), args.assignment, args.student, Limits.resolve(args))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from . import sandbox
+from . import integrity, sandbox
+from .limits import Limits
 
 KERNEL_NAME = "course-sandbox"
 TRUNCATED = "\n[output truncated by the grader: this cell printed more than {limit} bytes]\n"
@@ -96,47 +97,80 @@ def kernel_env(scratch: Path) -> dict[str, str]:
     return env
 
 
-def run(nb, *, scratch: Path, read_only: list[Path], cell_timeout: float, notebook_timeout: float,
-        memory_bytes: int, max_cell_bytes: int) -> dict:
-    """Execute `nb` in place; return {"status", "detail", "replies", "executed", "truncated", "seconds"}."""
+def side_cell(client, nb, code: str) -> tuple[str | None, list]:
+    """Run code that is not part of the notebook (a canary, a probe); return (reply, outputs).
+
+    nbclient executes cells of `client.nb` by index, so the cell is appended for the call and
+    removed again: the stored notebook never shows it.
+    """
+    cell = nbformat.v4.new_code_cell(code)
+    nb.cells.append(cell)
+    index = len(nb.cells) - 1
+    try:
+        client.execute_cell(cell, index, store_history=False)
+    finally:
+        nb.cells.pop()
+    return client.replies.pop(index, None), cell.outputs
+
+
+def run(nb, *, scratch: Path, read_only: list[Path], limits: Limits, tests: tuple[int, ...] = (),
+        canary: str | None = None, probe: str | None = None) -> dict:
+    """Execute `nb` in place; return {"status", "detail", "replies", "executed", "truncated",
+    "canaries", "probed", "seconds"}.
+
+    After each test cell (indices in `tests`) the canary code is sent, and its verdict recorded
+    (integrity.canary_honest); after the last cell, the probe code. Neither enters the notebook.
+    """
     work = Path(tempfile.mkdtemp(prefix="ag-"))  # short path: Unix socket names are limited to 107 bytes
     ipc_dir, spec_dir = work / "ipc", work / "spec"
     ipc_dir.mkdir()
     argv = sandbox.kernel_command(
         scratch=scratch, ipc_dir=ipc_dir, read_only=read_only, env=kernel_env(scratch),
-        memory_bytes=memory_bytes,
+        memory_bytes=limits.memory_mb * 2**20,
     )
     km = kernel_manager(spec_dir, ipc_dir, argv)
     client = GuardedClient(
-        nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=False,
+        nb, km=km, timeout=limits.cell_timeout, allow_errors=True, interrupt_on_timeout=False,
         startup_timeout=180, kernel_name=KERNEL_NAME, record_timing=False,
-        resources={"metadata": {"path": str(scratch)}}, max_cell_bytes=max_cell_bytes,
+        resources={"metadata": {"path": str(scratch)}}, max_cell_bytes=limits.max_cell_bytes,
     )
-    status, detail, executed = "ok", "", []
+    status, detail, executed, canaries, probed = "ok", "", [], {}, False
+    cell_timeout, notebook_timeout = limits.cell_timeout, limits.notebook_timeout
     start = time.monotonic()
     deadline = start + notebook_timeout
+    cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     try:
         with client.setup_kernel(env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code":
-                    continue
-                left = deadline - time.monotonic()
+            for index, cell in cells + [(None, None)]:
+                left = deadline - time.monotonic() if index is not None else cell_timeout  # probes: own budget
                 if left <= 0:
                     status, detail = "timeout", f"notebook ran longer than {notebook_timeout:.0f} s"
                     break
                 client.timeout = max(1, int(min(cell_timeout, left)))
+                where = f"cell {index}"
                 try:
+                    if index is None:  # the notebook is done: the grader's own checks
+                        if probe:
+                            side_cell(client, nb, probe)
+                            probed = True
+                        break
                     client.execute_cell(cell, index)
+                    executed.append(index)
+                    if canary and index in tests:
+                        canaries[str(index)] = integrity.canary_honest(*side_cell(client, nb, canary))
                 except CellTimeoutError:
+                    if index is None:
+                        break  # the probes' verdicts will say they did not finish
                     whole = client.timeout < cell_timeout
                     status = "timeout"
                     detail = (f"notebook ran longer than {notebook_timeout:.0f} s" if whole
-                              else f"cell {index} ran longer than {cell_timeout:.0f} s")
+                              else f"{where} ran longer than {cell_timeout:.0f} s")
                     break
                 except DeadKernelError:
-                    status, detail = "crashed", f"the kernel died in cell {index}"
+                    if index is None:
+                        break
+                    status, detail = "crashed", f"the kernel died in {where}"
                     break
-                executed.append(index)
     except DeadKernelError:
         status, detail = "crashed", "the kernel died"
     except RuntimeError as err:  # kernel failed to start
@@ -154,13 +188,16 @@ def run(nb, *, scratch: Path, read_only: list[Path], cell_timeout: float, notebo
         "replies": {str(k): v for k, v in client.replies.items()},
         "executed": executed,
         "truncated": sorted(client.truncated),
+        "canaries": canaries,
+        "probed": probed,
         "seconds": round(time.monotonic() - start, 2),
         "sandbox": sandbox.mode(),
     }
 
 
 def main(argv=None) -> None:
-    """Run the notebooks listed in JOBS (JSON: [{"notebook", "out", "result", "scratch"}, ...]) in turn.
+    """Run the notebooks listed in JOBS in turn (JSON: [{"notebook", "out", "result", "scratch",
+    "tests", "canary", "probe"}, ...]; see autograde.Prepared.job).
 
     One process per student (imports are slow on a busy machine); each notebook gets its own
     kernel and sandbox, and a failure in one never stops the next.
@@ -168,18 +205,15 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("jobs", type=Path)
     parser.add_argument("--read-only", type=Path, action="append", default=[])
-    parser.add_argument("--cell-timeout", type=float, default=120)
-    parser.add_argument("--notebook-timeout", type=float, default=600)
-    parser.add_argument("--memory-mb", type=int, default=6144)
-    parser.add_argument("--max-cell-bytes", type=int, default=1_000_000)
+    Limits.add_arguments(parser)
     args = parser.parse_args(argv)
+    limits = Limits.resolve(args)
     for job in json.loads(args.jobs.read_text()):
         try:
             nb = nbformat.read(job["notebook"], as_version=4)
             result = run(
-                nb, scratch=Path(job["scratch"]).resolve(), read_only=args.read_only,
-                cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                memory_bytes=args.memory_mb * 2**20, max_cell_bytes=args.max_cell_bytes,
+                nb, scratch=Path(job["scratch"]).resolve(), read_only=args.read_only, limits=limits,
+                tests=tuple(job.get("tests", ())), canary=job.get("canary"), probe=job.get("probe"),
             )
             nbformat.write(nb, job["out"])
         except Exception as err:  # noqa: BLE001 - report it for this notebook, go on with the next

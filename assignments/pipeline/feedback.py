@@ -74,8 +74,7 @@ def scrub(nb, source_nb, stub_nb):
 def feedback(lay: layout.Layout, ident: str, students: list[str] | None = None) -> list[Path]:
     a = schedule.load(lay.schedule).assignment(ident)
     autograded = lay.step("autograded")
-    everyone = sorted(p.parent.name for p in autograded.glob(f"*/{a.folder}") if p.is_dir())
-    students = students or everyone
+    students = students or lay.students("autograded", a.folder)
     if not students:
         print(f"{a.id}: nothing autograded yet (run `make autograde ASSIGNMENT={a.id}`)")
         return []

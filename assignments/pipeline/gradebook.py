@@ -1,7 +1,9 @@
-"""nbgrader configuration for a build layout, and a thin wrapper around nbgrader's Python API.
+"""The pipeline's one adapter to nbgrader: configuration for a build layout, its Python API,
+scoring an already-executed notebook, and reading scores back from the gradebook.
 
-The repo-root nbgrader_config.py calls `configure` too, so the `nbgrader` command line
-(formgrader, `nbgrader export`, ...) sees exactly the same course directory as our pipeline.
+No other module of the pipeline imports nbgrader. The repo-root nbgrader_config.py calls
+`configure` too, so the `nbgrader` command line (formgrader, `nbgrader export`, ...) sees
+exactly the same course directory, and the same HTML sanitising, as our pipeline.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def configure(c, layout: Layout) -> None:
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     c.Execute.timeout = 300
     c.Execute.allow_errors = True
+    # Student output is untrusted: formgrader and feedback render it without scripts (sanitize.py).
+    c.HTMLExporter.sanitize_html = True
 
 
 def config(layout: Layout, **sections):
@@ -99,3 +103,45 @@ def ensure_generated(layout: Layout, folder: str, force: bool = False) -> Path:
 def snapshot(layout: Layout, folder: str) -> Path:
     """Copy of the source notebooks taken when the assignment was generated."""
     return layout.step("released_source") / folder
+
+
+# Scoring: the notebook was already run in the sandbox, so nbgrader keeps its outputs and
+# executes nothing; it only restores metadata and saves the scores of the test cells.
+SCORING = {
+    "CourseDirectory": {"submitted_directory": "executed"},
+    "Autograde": {
+        "sanitize_preprocessors": [
+            "nbgrader.preprocessors.DeduplicateIds", "nbgrader.preprocessors.OverwriteKernelspec",
+            "nbgrader.preprocessors.OverwriteCells", "nbgrader.preprocessors.CheckCellMetadata",
+        ],
+        "autograde_preprocessors": [
+            "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
+            "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata",
+        ],
+    },
+}
+
+
+def _classes(sections: dict) -> dict:
+    """nbgrader wants preprocessor classes, not dotted names."""
+    from importlib import import_module
+
+    def load(dotted):
+        module, _, name = dotted.rpartition(".")
+        return getattr(import_module(module), name)
+
+    out = {k: dict(v) for k, v in sections.items()}
+    for key in ("sanitize_preprocessors", "autograde_preprocessors"):
+        out["Autograde"][key] = [load(d) for d in out["Autograde"][key]]
+    return out
+
+
+def record_scores(layout: Layout, folder: str, student: str) -> tuple[float, float]:
+    """Score the executed notebooks of one student into the gradebook; return (score, max_score)."""
+    from nbgrader.api import Gradebook
+
+    result = api(layout, **_classes(SCORING)).autograde(folder, student, force=True, create=True)
+    check(result, f"autograde of {student}")
+    with Gradebook(f"sqlite:///{layout.gradebook}", COURSE_ID) as gb:
+        sub = gb.find_submission(folder, student)
+        return float(sub.code_score or 0.0), float(sub.max_code_score or 0.0)

@@ -2,7 +2,8 @@
 
 Columns: student, assignment (short id), score and max_score (autograded points, from the
 nbgrader gradebook), status (`ok`, or why not: timeout, crashed, out of memory, invalid
-notebook, missing notebook, not autograded, grader error), notes (what the grader fixed or
+notebook, missing notebook, not autograded, grader error, suspicious: the grader's own
+checks contradict what the student's kernel reported, or the student's cells tamper with grading), notes (what the grader fixed or
 blocked: restored cells, blocked network access, truncated output, ...), seconds (grading time).
 """
 
@@ -21,9 +22,7 @@ def rows(lay: layout.Layout) -> list[dict]:
     sched = schedule.load(lay.schedule)
     out = []
     for a in sorted(sched.assignments.values(), key=lambda a: a.id):
-        submitted = lay.step("submitted")
-        students = sorted(p.parent.name for p in submitted.glob(f"*/{a.folder}") if p.is_dir())
-        for student in students:
+        for student in lay.students("submitted", a.folder):
             status_file = lay.step("status") / a.folder / f"{student}.json"
             if status_file.exists():
                 r = json.loads(status_file.read_text())

@@ -32,6 +32,11 @@ class Layout:
         return self.build / "nbgrader"
 
     @property
+    def probes(self) -> Path:
+        """The grader's own checks per assignment (beside the source, never released)."""
+        return self.source.parent / "probes"
+
+    @property
     def student(self) -> Path:
         return self.build / "student"
 
@@ -46,6 +51,15 @@ class Layout:
     def step(self, name: str) -> Path:
         """nbgrader step folder: release, submitted, autograded, feedback, executed, status, zips."""
         return self.course / name
+
+    def students(self, step: str, folder: str) -> list[str]:
+        """Students who have `folder` in step `step` (e.g. everyone collected: "submitted")."""
+        return sorted(p.parent.name for p in self.step(step).glob(f"*/{folder}") if p.is_dir())
+
+    @classmethod
+    def default(cls) -> Layout:
+        """The layout the Make targets and nbgrader_config.py use (COURSE_BUILD_DIR or build/)."""
+        return from_args(argparse.Namespace(build_dir=None, source_dir=None, schedule=None, lectures_dir=None))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
