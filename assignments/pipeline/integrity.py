@@ -114,14 +114,21 @@ def student_cells(nb) -> list[tuple[str, str]]:
     return out
 
 
+HISTORY = {"In", "_ih", "_oh"}
+
+
 def _findings_in(tree: ast.AST, modules: set[str], provided: set[str]) -> list[tuple[int, str]]:
     found = []
+    # a history name the cell binds itself (a variable called `In`) is the student's own
+    own = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    own |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+            for a in n.args + n.kwonlyargs + n.posonlyargs}
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 0)
         word = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in HOOK_WORDS:
             word = node.value  # getattr(sys, "settrace")
-        if word in HOOK_WORDS and not (word == "In" and not isinstance(getattr(node, "ctx", None), ast.Load)):
+        if word in HOOK_WORDS and not (word in HISTORY and (word in own or isinstance(node, ast.Attribute))):
             found.append((line, f"`{word}`: {HOOK_WORDS[word]}"))
         if isinstance(node, ast.Name) and node.id in DYNAMIC and isinstance(node.ctx, ast.Load):
             found.append((line, f"`{node.id}`: runs code built at run time"))
