@@ -10,10 +10,16 @@ nbgrader source notebooks.
 
 import importlib
 
-__all__ = ["config", "runtime", "data", "shapes", "cifar", "plot", "gradcheck", "solver", "timing", "toy"]
+__all__ = ["config", "runtime", "data", "shapes", "cifar", "plot", "gradcheck", "solver", "timing", "toy",
+           "claims", "widgets", "exercises"]
+# shortcuts used at the top of every lecture: `device = H.setup(seed=0)`, `H.claim(...)`
+_SHORTCUTS = {"setup": ("runtime", "setup"), "claim": ("claims", "claim")}
 
 
 def __getattr__(name):
     if name in __all__:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _SHORTCUTS:
+        module, attr = _SHORTCUTS[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
     raise AttributeError(f"module 'helpers' has no attribute {name!r}")

@@ -1,7 +1,11 @@
-"""Seeding and device choice, so every notebook starts the same way."""
+"""Seeding, device choice and thread policy, so every notebook starts the same way:
+
+    device = H.setup(seed=0)
+"""
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -31,3 +35,33 @@ def get_device(verbose: bool = True):
     if verbose:
         print(msg)
     return device
+
+
+def threads() -> int:
+    """Threads for torch: COURSE_THREADS if set, else the cores, at most 4.
+
+    Small models gain little from more threads, and on a busy machine extra threads wait on
+    each other (a 2-core laptop running another job slowed 10x with torch's default).
+    """
+    wanted = os.environ.get("COURSE_THREADS")
+    return max(1, int(wanted)) if wanted else max(1, min(4, os.cpu_count() or 1))
+
+
+def setup(seed: int = 0, verbose: bool = True):
+    """The one preamble of every notebook: print the mode, seed everything, set the thread
+    policy, and return the device (the GPU when there is one, else the CPU)."""
+    from . import config
+
+    if verbose:
+        print(config.describe())
+    seed_everything(seed)
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads())
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set, or parallel work has started: keep what is there
+        pass
+    return get_device(verbose)

@@ -10,6 +10,7 @@ notebooks the same way.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -48,12 +49,46 @@ def _poll_kernel_replies_in_slices() -> None:
     AsyncZMQSocketChannel.get_msg = get_msg
 
 
-def execute(path: Path, timeout_per_cell: int = 600) -> tuple[nbformat.NotebookNode, float]:
-    """Run a notebook top to bottom in its own folder; return it executed and the seconds it took."""
+EXERCISE = re.compile(r"^# Exercise: *(\S+)")
+SOLUTION = re.compile(r"<summary>\s*Solution: *([^<\s]+)\s*</summary>.*?```python\n(.*?)```", re.DOTALL)
+
+
+def exercise_solutions(nb) -> dict[str, str]:
+    """{name: code} of every folded solution (<details><summary>Solution: name</summary> + a ```python block)."""
+    return {name: code for cell in nb.cells if cell.cell_type == "markdown"
+            for name, code in SOLUTION.findall(cell.source)}
+
+
+def with_solutions(nb) -> list[str]:
+    """Replace every `# Exercise: name` code cell by its folded solution; returns the names.
+
+    Tests run lectures this way (with COURSE_CHECK_EXERCISES=1), so each solution must pass
+    the check the student runs; an exercise without a solution is an error.
+    """
+    solutions, done = exercise_solutions(nb), []
+    for cell in nb.cells:
+        match = EXERCISE.match(cell.source) if cell.cell_type == "code" else None
+        if match:
+            name = match.group(1)
+            if name not in solutions:
+                raise ValueError(f"exercise {name!r} has no folded solution (<summary>Solution: {name}</summary>)")
+            checks = [line for line in cell.source.splitlines() if "H.exercises.check(" in line]
+            cell.source = solutions[name] + ("\n" + "\n".join(checks) if checks else "")
+            done.append(name)
+    return done
+
+
+def execute(path: Path, timeout_per_cell: int = 600, solutions: bool = False) -> tuple[nbformat.NotebookNode, float]:
+    """Run a notebook top to bottom in its own folder; return it executed and the seconds it took.
+
+    solutions=True runs each exercise with its folded solution (see with_solutions).
+    """
     from nbclient import NotebookClient
 
     _poll_kernel_replies_in_slices()
     nb = nbformat.read(path, as_version=4)
+    if solutions:
+        with_solutions(nb)
     client = NotebookClient(nb, timeout=timeout_per_cell, kernel_name="python3",
                             resources={"metadata": {"path": str(Path(path).parent)}})
     start = time.perf_counter()

@@ -1,4 +1,6 @@
-"""Every lecture runs top to bottom in FAST mode (assignment notebooks run in the grading tests)."""
+"""Every lecture runs top to bottom in FAST mode (assignment notebooks run in the grading tests),
+with every interactive control tried at both ends of its range (COURSE_CHECK_WIDGETS) and every
+exercise replaced by its folded solution, which must pass its own check (COURSE_CHECK_EXERCISES)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ FAST_BUDGET_S = 60  # per lecture, 2 CPU cores; a time table is printed at the e
 
 
 @pytest.mark.parametrize("path", LECTURES, ids=[p.stem for p in LECTURES])
-def test_lecture_runs_in_fast_mode(path, record_notebook_time):
+def test_lecture_runs_in_fast_mode(path, record_notebook_time, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECK_WIDGETS", "1")  # the kernel inherits the environment
+    monkeypatch.setenv("COURSE_CHECK_EXERCISES", "1")
     try:
-        nb, seconds = execute(path, timeout_per_cell=FAST_BUDGET_S * 3)
+        nb, seconds = execute(path, timeout_per_cell=FAST_BUDGET_S * 3, solutions=True)
     except Exception:
         record_notebook_time(f"lectures/{path.name}", float("nan"), "FAILED")
         raise
