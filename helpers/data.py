@@ -7,6 +7,8 @@
   world; it says which in one visible line, so a notebook runs anywhere.
 - `subsample`, `train_val_split` — the small utilities every classification notebook needs.
 - `toy_2d(n, kind)` — 2-D spirals/blobs/circles/moons for drawing decision regions.
+- `channel_stats`, `to_nchw`, `torch_splits` — the one preprocessing: uint8 NHWC -> float
+  NCHW, normalised with the training set's per-channel statistics.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "CIFAR10_CLASSES", "SHAPE_CLASSES", "CifarNotFoundError", "ClassificationData",
     "load_cifar10", "load_shapes", "load_shape_clips", "load_point_clouds",
     "load_classification", "subsample", "train_val_split", "toy_2d",
+    "channel_stats", "to_nchw", "torch_splits", "TorchSplits",
 ]
 
 
@@ -86,3 +89,48 @@ def load_classification(num_train, num_val, num_test, seed=0, source="auto"):
           f"shapes world ({num_train} train / {num_val} val / {num_test} test; see datasets/README.md).")
     return ClassificationData(*train_val_split(X[:n], y[:n], num_val, seed), X[n:], y[n:],
                               tuple(world.classes), "shapes")
+
+
+def channel_stats(X_uint8) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std of uint8 (N, H, W, 3) images scaled to [0, 1] (float32, shape (3,))."""
+    x = np.asarray(X_uint8, dtype=np.float32) / 255
+    return x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2))
+
+
+def to_nchw(X_uint8, mean=None, std=None) -> np.ndarray:
+    """uint8 (N, H, W, 3) -> float32 (N, 3, H, W) in [0, 1]; minus mean, over std when given."""
+    x = np.asarray(X_uint8, dtype=np.float32) / 255
+    if mean is not None:
+        x = (x - np.asarray(mean, dtype=np.float32)) / np.asarray(std, dtype=np.float32)
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+@dataclass
+class TorchSplits:
+    """Normalised float tensors (N, 3, H, W) and int64 labels, normalised by training statistics."""
+
+    Xtr: object
+    ytr: object
+    Xva: object
+    yva: object
+    Xte: object
+    yte: object
+    mean: np.ndarray
+    std: np.ndarray
+
+
+def torch_splits(data: ClassificationData, res: int | None = None) -> TorchSplits:
+    """The three splits of `data` as torch tensors, normalised with the training set's channel
+    statistics, optionally shrunk to res x res by area averaging. Used in: lectures 05, 06, 07-18."""
+    import torch
+    import torch.nn.functional as F
+
+    mean, std = channel_stats(data.X_train)
+
+    def tensor(X):
+        x = torch.from_numpy(to_nchw(X, mean, std))
+        return F.adaptive_avg_pool2d(x, res) if res and res != x.shape[-1] else x
+
+    labels = (torch.from_numpy(np.asarray(y, dtype=np.int64)) for y in (data.y_train, data.y_val, data.y_test))
+    ytr, yva, yte = labels
+    return TorchSplits(tensor(data.X_train), ytr, tensor(data.X_val), yva, tensor(data.X_test), yte, mean, std)

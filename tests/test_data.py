@@ -64,3 +64,17 @@ def test_asking_for_cifar_explicitly_raises_when_missing(monkeypatch):
         data.load_classification(10, 5, 5, source="cifar10")
     with pytest.raises(ValueError, match="source"):
         data.load_classification(10, 5, 5, source="imagenet")
+
+
+def test_to_nchw_and_torch_splits_normalise_with_training_statistics():
+    X = np.random.default_rng(0).integers(0, 256, size=(20, 8, 8, 3), dtype=np.uint8)
+    mean, std = data.channel_stats(X)
+    x = data.to_nchw(X, mean, std)
+    assert x.shape == (20, 3, 8, 8) and x.dtype == np.float32
+    assert np.allclose(x.mean(axis=(0, 2, 3)), 0, atol=1e-5) and np.allclose(x.std(axis=(0, 2, 3)), 1, atol=1e-4)
+    assert np.allclose(data.to_nchw(X)[:, 1], X[..., 1] / 255)
+    splits_in = data.ClassificationData(X[:10], np.arange(10), X[10:15], np.arange(5), X[15:], np.arange(5),
+                                     ("a",), "shapes")
+    s = data.torch_splits(splits_in, res=4)
+    assert tuple(s.Xtr.shape) == (10, 3, 4, 4) and tuple(s.Xte.shape) == (5, 3, 4, 4)
+    assert abs(float(s.Xtr.mean())) < 1e-5 and s.ytr.dtype.is_floating_point is False
