@@ -24,6 +24,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading"))
 import tiny_assignment as tiny  # noqa: E402
 
+pytestmark = pytest.mark.grading
+
 REPO = Path(__file__).resolve().parent.parent
 # small limits so the hostile cases finish fast (the fixture needs only numpy)
 LIMITS = ["--cell-timeout", "10", "--notebook-timeout", "60", "--memory-mb", "1024",

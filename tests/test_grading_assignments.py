@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.grading
+
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "assignments" / "source"
 FOLDERS = sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if SOURCE.is_dir() else []

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from test_grading_assignments import REPO, SOURCE, run, short_id
 
+pytestmark = pytest.mark.grading
+
 # COURSE_CASES=cheats,a3 grades only those case files (while working on one assignment)
 ONLY = [x for x in os.environ.get("COURSE_CASES", "").split(",") if x]
 CASE_FILES = [p for p in sorted((Path(__file__).parent / "fixtures" / "grading").glob("cases_*.py"))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from nbrun import REPO, execute, stored_outputs
 
+pytestmark = pytest.mark.notebooks
+
 LECTURES = sorted((REPO / "lectures").glob("*.ipynb"))
 FAST_BUDGET_S = 60  # per lecture, 2 CPU cores; a time table is printed at the end
 
