@@ -281,3 +281,47 @@ def decision_regions(predict, X, y, ax=None, title="Decision regions", res=150, 
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=9.5, s=12, edgecolors="k", linewidths=0.3)
     ax.set(title=title, xlabel="feature $x_1$", ylabel="feature $x_2$")
     return ax.figure
+
+
+def linear_2d(W, b, X, y, point_loss=None, ax=None, title="A linear classifier in 2-D", res=150, margin=0.5):
+    """A 2-D linear classifier s = W x + b: coloured decision regions, each class's zero-score
+    line (dashed) and weight vector (arrow from the origin), and the training points.
+
+    W: (C, 2); b: (C,); X: (N, 2); y: (N,) in 0..C-1 (C <= 10, coloured like decision_regions).
+    point_loss: optional (N,) loss of each point: points with loss > 1e-3 are drawn filled with an
+    area that grows with the loss, the others hollow, so you see which points a loss still cares about.
+    Used in: lecture 02.
+    """
+    W, b, X, y = (_to_numpy(a).astype(np.float64) for a in (W, b, X, y))
+    y = y.astype(int)
+    if W.ndim != 2 or W.shape[1] != 2 or b.shape != (W.shape[0],) or X.shape != (len(y), 2):
+        raise ValueError(f"need W (C, 2), b (C,), X (N, 2), y (N,); got {W.shape}, {b.shape}, {X.shape}, {y.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4.5))
+    cmap = plt.get_cmap("tab10", 10)
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], res), np.linspace(lo[1], hi[1], res))
+    Z = (np.c_[gx.ravel(), gy.ravel()] @ W.T + b).argmax(axis=1).reshape(gx.shape)
+    ax.contourf(gx, gy, Z, levels=np.arange(11) - 0.5, cmap=cmap, vmin=-0.5, vmax=9.5, alpha=0.3)
+    xs = np.array([lo[0], hi[0]])
+    for c in range(len(W)):
+        colour = cmap(c)
+        if abs(W[c, 1]) > 1e-9:  # the line w_c . x + b_c = 0, as x2 = -(w_c1 x1 + b_c) / w_c2
+            ax.plot(xs, -(W[c, 0] * xs + b[c]) / W[c, 1], color=colour, ls="--", lw=1.5)
+        norm = np.linalg.norm(W[c])
+        if norm > 1e-9:
+            ax.annotate("", xy=W[c] / norm * 1.5, xytext=(0, 0),
+                        arrowprops={"arrowstyle": "->", "color": colour, "lw": 2.5})
+    if point_loss is None:
+        ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=9.5, s=12, edgecolors="k", linewidths=0.3)
+    else:
+        loss = _to_numpy(point_loss).astype(np.float64)
+        busy = loss > 1e-3
+        colours = cmap(y)
+        ax.scatter(X[~busy, 0], X[~busy, 1], s=14, facecolors="none", edgecolors=colours[~busy], linewidths=1.0,
+                   label=f"loss 0: {int((~busy).sum())} points")
+        ax.scatter(X[busy, 0], X[busy, 1], s=10 + 40 * np.sqrt(loss[busy]), c=colours[busy], edgecolors="k",
+                   linewidths=0.4, label=f"loss > 0: {int(busy.sum())} (area ~ loss)")
+        ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), title=title, xlabel="feature $x_1$", ylabel="feature $x_2$")
+    return ax.figure
