@@ -10,21 +10,20 @@
    (optionally under one top-level folder), streamed and decoded with PIL.
 
 After reading 2-4 the cache is written atomically, so the second call is fast. If nothing is
-found, the official archive is downloaded and md5-checked — unless `download=False` or
-COURSE_OFFLINE=1, in which case `CifarNotFoundError` says what to put where.
+found, the official archive is downloaded through the dataset registry (helpers/datasets.py:
+pooch, progress bar, sha256-checked) — unless `download=False` or COURSE_OFFLINE=1, in which
+case `CifarNotFoundError` says what to put where.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gzip
-import hashlib
 import io
 import os
 import pickle
 import tarfile
 import tempfile
-import urllib.request
 import warnings
 import zipfile
 import zlib
@@ -34,19 +33,19 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from . import config
+from . import config, datasets
 
-__all__ = ["CIFAR10_CLASSES", "CIFAR10_URL", "CIFAR10_MD5", "CifarNotFoundError",
+__all__ = ["CIFAR10_CLASSES", "CIFAR10_URL", "CIFAR10_SHA256", "CifarNotFoundError",
            "CifarArchiveError", "load_cifar10"]
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
-CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+CIFAR10_URL = datasets.REGISTRY["cifar10"].urls[0]  # the registry entry is the one source
+CIFAR10_SHA256 = datasets.REGISTRY["cifar10"].sha256
 
 CACHE_NAME = "cifar10.npz"
 BATCHES_DIR = "cifar-10-batches-py"
-OFFICIAL_ARCHIVE = "cifar-10-python.tar.gz"
+OFFICIAL_ARCHIVE = datasets.REGISTRY["cifar10"].filename  # cifar-10-python.tar.gz
 JPEG_ARCHIVE = "cifar10-jpeg.tar.gz"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
@@ -54,7 +53,7 @@ _KEYS = ("X_train", "y_train", "X_test", "y_test")
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
-class CifarNotFoundError(FileNotFoundError):
+class CifarNotFoundError(datasets.DatasetNotFoundError):
     """CIFAR-10 is not in the data folder and may not be downloaded (offline or download=False)."""
 
 
@@ -67,7 +66,7 @@ def load_cifar10(data_dir=None, download=None, verbose=True):
 
     data_dir: folder to look in and cache to (default `helpers.config.data_dir()`).
     download: None (default) or True = if nothing is found locally, fetch the official archive
-      (md5-checked); False = never use the network. COURSE_OFFLINE=1 acts like False.
+      (sha256-checked, through helpers/datasets.py); False = never use the network. COURSE_OFFLINE=1 acts like False.
     verbose: progress bars and one line saying where the data came from.
     """
     root = Path(data_dir if data_dir is not None else config.data_dir()).expanduser().absolute()
@@ -137,12 +136,13 @@ def _not_found_message(root, reason):
         f"CIFAR-10 was not found in {root} (looked for {CACHE_NAME}, {BATCHES_DIR}/, "
         f"{OFFICIAL_ARCHIVE} and {JPEG_ARCHIVE}) and it cannot be downloaded now ({reason}).\n"
         f"To get it, do one of:\n"
-        f"  - download {CIFAR10_URL} (about 170 MB, md5 {CIFAR10_MD5}) and put it, unextracted, "
-        f"in {root}{os.sep}\n"
+        f"  - download {CIFAR10_URL} (about 170 MB, sha256 {CIFAR10_SHA256}) and put it, "
+        f"unextracted, in {root}{os.sep}\n"
         f"  - put an image-folder archive {JPEG_ARCHIVE} (train/<class>/*.jpg, "
         f"test/<class>/*.jpg) in {root}{os.sep}\n"
-        f"  - with a network connection (and COURSE_OFFLINE unset), run in Python:\n"
-        f"      import helpers as H; H.data.load_cifar10(download=True)\n"
+        f"  - with a network connection (and COURSE_OFFLINE unset), run from the repository root:\n"
+        f"      {datasets.download_command('cifar10', root)}\n"
+        f"    or in Python: import helpers as H; H.data.load_cifar10(download=True)\n"
         f"Set COURSE_DATA_DIR to use another folder.")
 
 
@@ -356,45 +356,11 @@ def _read_image_folder_archive(path, verbose=True):
 
 # --- download ----------------------------------------------------------------------------------
 
-def _fetch(url, dest, verbose):
-    """Stream `url` into the file `dest` with a progress bar (tests replace this function)."""
-    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as f:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=f"Downloading {url}",
-                  disable=not verbose) as bar:
-            while chunk := response.read(1 << 20):
-                f.write(chunk)
-                bar.update(len(chunk))
-
-
-def _md5(path):
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _download(root, verbose):
-    """Fetch the official archive into a temp file; only a verified one is renamed into place."""
-    dest = root / OFFICIAL_ARCHIVE
+    """The official archive through the registry: pooch keeps it only if the sha256 matches."""
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{OFFICIAL_ARCHIVE}-", suffix=".part")
-        os.close(fd)
-    except OSError as exc:
-        raise CifarNotFoundError(_not_found_message(root, f"cannot write there: {exc}")) from exc
-    try:
-        try:
-            _fetch(CIFAR10_URL, Path(tmp), verbose)
-        except OSError as exc:  # URLError, timeouts, a full disk
-            raise CifarNotFoundError(_not_found_message(root, f"download failed: {exc}")) from exc
-        got = _md5(tmp)
-        if got != CIFAR10_MD5:
-            raise CifarArchiveError(f"the download of {CIFAR10_URL} is corrupted (md5 {got}, "
-                                    f"expected {CIFAR10_MD5}); nothing was kept. Try again.")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return dest
+        return datasets.fetch("cifar10", root, download=True, verbose=verbose)
+    except datasets.DatasetChecksumError as exc:
+        raise CifarArchiveError(str(exc)) from exc
+    except datasets.DatasetNotFoundError as exc:
+        raise CifarNotFoundError(_not_found_message(root, getattr(exc, "reason", str(exc)))) from exc

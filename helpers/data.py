@@ -134,3 +134,54 @@ def torch_splits(data: ClassificationData, res: int | None = None) -> TorchSplit
     labels = (torch.from_numpy(np.asarray(y, dtype=np.int64)) for y in (data.y_train, data.y_val, data.y_test))
     ytr, yva, yte = labels
     return TorchSplits(tensor(data.X_train), ytr, tensor(data.X_val), yva, tensor(data.X_test), yte, mean, std)
+
+
+# --- text corpora (lectures 07+): the dataset registry, with the procedural world as fallback ---
+# fetch(name) gives the path of any file in helpers/datasets.py's registry (pooch, sha256-checked).
+from .datasets import DatasetChecksumError, DatasetNotFoundError, fetch  # noqa: E402
+
+__all__ += ["fetch", "DatasetNotFoundError", "DatasetChecksumError", "load_text", "load_corpus",
+            "caption_corpus"]
+
+
+def load_text(name="tinyshakespeare", data_dir=None, download=None, verbose=True) -> str:
+    """A text corpus of the dataset registry as one str (UTF-8), e.g. tiny-shakespeare.
+
+    The file is looked up in the data folder and checksum-checked; when absent it is downloaded,
+    unless download=False or COURSE_OFFLINE=1: then DatasetNotFoundError says what to put where.
+    """
+    return fetch(name, data_dir=data_dir, download=download, verbose=verbose).read_text(encoding="utf-8")
+
+
+def caption_corpus(num_chars=300_000, seed=0) -> str:
+    """About `num_chars` characters of procedural-world captions, one per line (whole lines only).
+
+    Scenes with up to three shapes, so sentences vary in length and structure; deterministic per
+    seed. ~0.4 s for the default size.
+    """
+    lines, total, n = [], 0, max(1, num_chars // 55)
+    while total < num_chars:  # ~70 characters a caption on average; top up if short
+        lines = load_shapes(n, size=16, seed=seed, max_objects=3).captions
+        total = sum(len(c) + 1 for c in lines)
+        n *= 2
+    text = "\n".join(lines) + "\n"
+    cut = text.rfind("\n", 0, num_chars)
+    return text[:cut + 1] if cut > 0 else text
+
+
+def load_corpus(name="tinyshakespeare", fallback_chars=300_000, seed=0) -> tuple[str, str]:
+    """(text, corpus name): the real corpus when it is in the data folder, else procedural captions.
+
+    Never downloads (run `python -m helpers.datasets tinyshakespeare` once for the real text) and
+    prints one line saying which corpus it is. The name is `name` or "shapes-captions", so claims
+    and prose can depend on it. A present but damaged file is an error, not a silent fallback.
+    """
+    try:
+        text = load_text(name, download=False, verbose=False)
+    except DatasetNotFoundError:
+        text = caption_corpus(fallback_chars, seed)
+        print(f"Text: {name} not found in {config.data_dir()} — using {len(text):,} characters of "
+              f"procedural shape captions instead (see datasets/README.md).")
+        return text, "shapes-captions"
+    print(f"Text: {name} from {config.data_dir()} ({len(text):,} characters).")
+    return text, name

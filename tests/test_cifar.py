@@ -6,18 +6,21 @@ channel carries a per-source tag so the precedence test can tell which source wa
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import pickle
 import shutil
 import struct
 import tarfile
+from pathlib import Path
 
 import numpy as np
+import pooch
 import pytest
 from PIL import Image
 
-from helpers import cifar
+from helpers import cifar, datasets
 from helpers.cifar import CIFAR10_CLASSES, CifarArchiveError, CifarNotFoundError, load_cifar10
 
 JPEG_TOLERANCE = 4
@@ -300,7 +303,8 @@ def test_batches_folder_layout_errors(tmp_path):
 def no_network(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the network must not be used")
-    monkeypatch.setattr(cifar, "_fetch", refuse)
+    monkeypatch.setattr(datasets, "_download", refuse)
+    monkeypatch.setattr(pooch, "retrieve", refuse)
 
 
 @pytest.mark.parametrize("offline, download", [("1", True), ("1", None), ("0", False)])
@@ -312,21 +316,25 @@ def test_missing_data_offline_says_what_to_do(tmp_path, monkeypatch, no_network,
         load_cifar10(data_dir=root, download=download, verbose=False)
     message = str(err.value)
     assert isinstance(err.value, FileNotFoundError)
-    for needed in (str(root), cifar.CIFAR10_URL, cifar.JPEG_ARCHIVE, "load_cifar10(download=True)"):
+    assert isinstance(err.value, datasets.DatasetNotFoundError)
+    for needed in (str(root), cifar.CIFAR10_URL, cifar.JPEG_ARCHIVE, "load_cifar10(download=True)",
+                   f"-m helpers.datasets cifar10 --data-dir {root}"):
         assert needed in message
     assert not root.exists()
 
 
-# --- download (with a fake fetch that serves a local file) --------------------------------------
+# --- download through the registry (pooch), from a local file:// "server" ----------------------
 
 @pytest.fixture
 def served_archive(tmp_path, monkeypatch):
-    """A fake official archive 'on the server'; _fetch copies it, the expected md5 matches it."""
+    """A fake official archive 'on the server'; the registry entry points at it and trusts it."""
     arrays = fake_arrays()
     archive = write_official_archive(tmp_path / "server" / cifar.OFFICIAL_ARCHIVE, arrays)
     monkeypatch.setenv("COURSE_OFFLINE", "0")
-    monkeypatch.setattr(cifar, "CIFAR10_MD5", hashlib.md5(archive.read_bytes()).hexdigest())
-    monkeypatch.setattr(cifar, "_fetch", lambda url, dest, verbose: shutil.copyfile(archive, dest))
+    entry = dataclasses.replace(datasets.REGISTRY["cifar10"], urls=(archive.as_uri(),),
+                                sha256=hashlib.sha256(archive.read_bytes()).hexdigest(),
+                                size=archive.stat().st_size)
+    monkeypatch.setitem(datasets.REGISTRY, "cifar10", entry)
     return arrays
 
 
@@ -334,23 +342,25 @@ def served_archive(tmp_path, monkeypatch):
 def test_download_verifies_and_caches(tmp_path, served_archive, download):
     root = tmp_path / "data"
     assert_same(load_cifar10(data_dir=root, download=download, verbose=False), served_archive)
-    assert sorted(p.name for p in root.iterdir()) == [cifar.OFFICIAL_ARCHIVE, cifar.CACHE_NAME]
+    assert sorted(p.name for p in root.iterdir()) == [datasets.VERDICTS, cifar.OFFICIAL_ARCHIVE,
+                                                      cifar.CACHE_NAME]
 
 
-def test_download_with_bad_md5_keeps_nothing(tmp_path, served_archive, monkeypatch):
-    monkeypatch.setattr(cifar, "CIFAR10_MD5", "0" * 32)
+def test_download_with_bad_checksum_keeps_nothing(tmp_path, served_archive, monkeypatch):
+    bad = dataclasses.replace(datasets.REGISTRY["cifar10"], sha256="0" * 64)
+    monkeypatch.setitem(datasets.REGISTRY, "cifar10", bad)
     root = tmp_path / "data"
-    with pytest.raises(CifarArchiveError, match="md5"):
+    with pytest.raises(CifarArchiveError, match="sha256"):
         load_cifar10(data_dir=root, download=True, verbose=False)
     assert list(root.iterdir()) == []
 
 
 def test_interrupted_download_keeps_nothing(tmp_path, served_archive, monkeypatch):
-    def half_then_fail(url, dest, verbose):
-        dest.write_bytes(b"partial")
+    def half_then_fail(url, output_file, pooch_obj, check_only=False):
+        Path(output_file).write_bytes(b"partial")  # pooch passes its temporary file's name
         raise ConnectionResetError("connection reset")
-    monkeypatch.setattr(cifar, "_fetch", half_then_fail)
+    monkeypatch.setattr(datasets, "_file_downloader", half_then_fail)
     root = tmp_path / "data"
-    with pytest.raises(CifarNotFoundError, match="download failed: connection reset"):
+    with pytest.raises(CifarNotFoundError, match="download failed: ConnectionResetError: connection reset"):
         load_cifar10(data_dir=root, download=True, verbose=False)
     assert list(root.iterdir()) == []
