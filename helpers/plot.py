@@ -325,3 +325,53 @@ def linear_2d(W, b, X, y, point_loss=None, ax=None, title="A linear classifier i
         ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), title=title, xlabel="feature $x_1$", ylabel="feature $x_2$")
     return ax.figure
+
+
+def conv_windows(ax, W, F, S, P, max_rows=10):
+    """Draw one row of a convolution's input (blue: W input cells, grey: P zero-padding cells on
+    each side) and, stacked above it, every F-wide window a stride-S filter visits; input cells
+    that no window reaches are hatched red. Returns the number of windows (output positions).
+    Used in: lecture 05.
+    """
+    n = W + 2 * P
+    for i in range(n):
+        is_pad = i < P or i >= P + W
+        ax.add_patch(Rectangle((i, 0), 1, 1, facecolor="0.85" if is_pad else "tab:blue",
+                               edgecolor="k", alpha=0.9 if is_pad else 0.5))
+    n_out = max(0, (n - F) // S + 1) if F <= n else 0
+    colours = plt.get_cmap("tab10").colors
+    for o in range(n_out):
+        y = 1.4 + 0.4 * (o % max_rows)  # stack the windows so overlaps stay visible
+        ax.add_patch(Rectangle((o * S, y), F, 0.3, facecolor=colours[o % 10], alpha=0.75))
+        ax.text(o * S + F / 2, y + 0.15, str(o), ha="center", va="center", fontsize=7)
+    covered = (n_out - 1) * S + F if n_out else 0
+    for i in range(covered, n):  # input cells no window ever reaches
+        ax.add_patch(Rectangle((i, 0), 1, 1, fill=False, edgecolor="red", hatch="///", lw=1.5))
+    ax.set_xlim(-0.5, max(n, F) + 0.5)
+    ax.set_ylim(-0.3, 1.4 + 0.4 * min(max(n_out, 1), max_rows) + 0.3)
+    ax.set_yticks([])
+    ax.set_xlabel("position along the width (blue: input, grey: zero padding, red: never covered)")
+    ax.set_ylabel("windows (one bar\nper output)")
+    return n_out
+
+
+def annotated_kernel(ax, kernel, title=None, cmap="RdBu_r", fmt="{:.2g}", fontsize=None):
+    """Show a small 2-D kernel with a symmetric diverging colour scale (white = 0) and its value
+    written in every cell, in black or white, whichever contrasts with the cell's colour.
+    Used in: lecture 05.
+    """
+    k = _to_numpy(kernel).astype(float)
+    if k.ndim != 2:
+        raise ValueError(f"annotated_kernel needs a 2-D kernel, got shape {k.shape}")
+    lim = max(np.abs(k).max(), 1e-12)
+    im = ax.imshow(k, cmap=cmap, vmin=-lim, vmax=lim)
+    size = fontsize or (9 if max(k.shape) <= 3 else 7 if max(k.shape) <= 5 else 5.5)
+    for (r, c), v in np.ndenumerate(k):
+        red, green, blue, _ = im.cmap(im.norm(v))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # perceived brightness of the cell
+        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=size,
+                color="white" if dark else "black")
+    ax.set(xlabel="kernel column", ylabel="kernel row")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return im
