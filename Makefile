@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Jupyter refuses to run as root unless told to (containers, CI boxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup lab test lint lectures bench clean distclean
+.PHONY: help setup lab test check lint lectures bench clean distclean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -36,12 +36,17 @@ test: setup  ## everything, offline, FAST mode: lint, unit tests, notebooks, gra
 	# One BLAS thread: FAST-mode matrices are small, and threads thrash on a busy 2-core box.
 	COURSE_FAST=1 COURSE_OFFLINE=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests
 
+check: setup  ## the inner loop, < 1 min: lint and unit tests (no notebooks, no grading pipeline)
+	$(MAKE) --no-print-directory lint
+	COURSE_FAST=1 COURSE_OFFLINE=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests -q -m "not notebooks and not grading"
+
 lint: setup  ## ruff over Python and notebooks, and no stored notebook outputs
 	$(VENV)/bin/ruff check .
 	$(PY) tests/nbrun.py --check-clean lectures assignments/source
 
-lectures: setup  ## run every lecture in full mode into build/lectures/*.html, with a time table
-	$(PY) tests/nbrun.py --html build/lectures lectures/*.ipynb
+# FAST=1: FAST mode with the 60 s budget, into build/lectures-fast/ (full mode: 300 s, build/lectures/).
+lectures: setup  ## every lecture in full mode, 5 min each, into build/lectures/*.html; time + claims tables (FAST=1: 60 s)
+	COURSE_OFFLINE=1 $(PY) tests/nbrun.py $(if $(filter 1,$(FAST)),--fast --html build/lectures-fast,--html build/lectures) lectures/*.ipynb
 
 bench: setup  ## benchmarks of the reference solutions against torch
 	@for b in assignments/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

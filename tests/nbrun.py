@@ -1,6 +1,7 @@
 """Execute notebooks and report how long each took; check stored notebooks carry no outputs.
 
-    python tests/nbrun.py --html build/lectures lectures/*.ipynb   # `make lectures` (full mode)
+    python tests/nbrun.py --html build/lectures lectures/*.ipynb   # `make lectures` (full mode, 300 s each)
+    python tests/nbrun.py --fast --html build/lectures-fast lectures/*.ipynb  # `make lectures FAST=1` (60 s)
     python tests/nbrun.py --check-clean lectures assignments/source # part of `make lint`
 
 The notebook tests import `execute` from here, so `make test` and `make lectures` run
@@ -10,6 +11,8 @@ notebooks the same way.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import sys
 import time
@@ -125,40 +128,168 @@ def check_clean(folders: list[str]) -> int:
     return 1 if bad else 0
 
 
-def run_to_html(paths: list[Path], out_dir: Path) -> int:
+FULL_BUDGET_S, FAST_BUDGET_S = 300, 60  # per lecture, 2 CPU cores (COURSE_DESIGN.md)
+
+
+def execute_within(path: Path, budget_s: float) -> tuple[nbformat.NotebookNode, float, str, str]:
+    """Run a notebook like `execute`, but stop it when `budget_s` seconds are used up.
+
+    Returns the notebook as far as it ran (outputs and the error included), the seconds it took,
+    a short status ("ok" or why it failed, naming the 0-based index of the cell that was running)
+    and the error message in full ("" when ok).
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    _poll_kernel_replies_in_slices()
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    current = {"cell": None}
+
+    def on_cell_start(cell, cell_index):
+        current["cell"] = cell_index
+
+    client = NotebookClient(nb, kernel_name="python3", on_cell_start=on_cell_start,
+                            # whatever is left of the lecture's budget, at least 1 s (0 = forever)
+                            timeout_func=lambda cell: max(1, int(budget_s - (time.perf_counter() - start)) + 1),
+                            resources={"metadata": {"path": str(Path(path).parent)}})
+    status = detail = ""
+    try:
+        client.execute()
+        status = "ok"
+    except CellTimeoutError:
+        status = f"OVER BUDGET: stopped in cell {current['cell']} after {budget_s:.0f} s"
+    except CellExecutionError as err:
+        status, detail = f"ERROR in cell {current['cell']}: {err.ename}", f"{err.ename}: {err.evalue}"
+    except Exception as err:  # a dead kernel, a missing kernel spec...
+        status, detail = f"FAILED: {type(err).__name__}", f"{type(err).__name__}: {err}"
+    seconds = time.perf_counter() - start
+    if status == "ok" and seconds > budget_s:  # the last cell ended just past the deadline
+        status = f"OVER BUDGET: {seconds:.0f} s > {budget_s:.0f} s"
+    return nb, seconds, status, detail
+
+
+def read_claims(path: Path) -> list[dict]:
+    """The JSON lines helpers/claims.py appended to COURSE_CLAIMS_FILE (none if the file is absent)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+# <script src=...>, and scripts the page adds itself (nbconvert loads the widget renderer that way)
+_REMOTE_SCRIPT = re.compile(r"(?:<script[^>]*\bsrc=|Src\s*=\s*)[\"']?(https?:)?//([^\"' >]+)", re.IGNORECASE)
+_REMOTE_IMAGE = re.compile(r"<img[^>]*\bsrc=[\"']?(https?:)?//", re.IGNORECASE)
+_INLINE_IMAGE = re.compile(r"<img[^>]*\bsrc=[\"']?data:image/", re.IGNORECASE)
+
+
+def remote_scripts(html: str) -> list[str]:
+    """What the page loads from the network, named by purpose (math, widget controls, ...)."""
+    found = set()
+    for _, url in _REMOTE_SCRIPT.findall(html):
+        low = url.lower()
+        found.add("math (MathJax)" if "mathjax" in low else
+                  "widget controls" if "widgets" in low or "require" in low else url)
+    return sorted(found)
+
+
+def offline_figure_problems(nb, html: str) -> list[str]:
+    """Why a figure of this executed notebook would not show in its HTML with the network off.
+
+    Every image output must be embedded in the page (a data: URI, or inline SVG); none may be
+    fetched from a server. Widget controls and math may need the network — figures may not.
+    """
+    problems = []
+    images = sum(1 for cell in nb.cells for out in cell.get("outputs", [])
+                 if any(t in out.get("data", {}) for t in _IMAGE_TYPES))
+    inline = len(_INLINE_IMAGE.findall(html)) + html.count("<svg")
+    if inline < images:
+        problems.append(f"{images} figure(s) in the notebook but only {inline} embedded in the HTML")
+    if _REMOTE_IMAGE.search(html):
+        problems.append("an <img> is loaded from the network")
+    return problems
+
+
+def run_to_html(paths: list[Path], out_dir: Path, budget_s: float = FULL_BUDGET_S) -> int:
+    """Run each notebook within its budget into out_dir/<name>.html; print the time and claims tables.
+
+    Fails (returns 1) when a notebook errors, runs over budget, breaks a claim, or writes HTML
+    whose figures would not show offline. Every notebook runs even after a failure, so the
+    tables are complete.
+    """
     from nbconvert import HTMLExporter
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, failed = [], 0
+    claims_dir = out_dir / "claims"
+    claims_dir.mkdir(exist_ok=True)
+    exporter = HTMLExporter()  # MathJax stays on its CDN: no local copy ships with the environment
+    rows, claims, needs_net = [], [], set()
     for path in paths:
-        print(f"running {path} ...", flush=True)
-        try:
-            nb, seconds = execute(path)
-            status = "ok"
-        except Exception as err:  # keep going: the table should show every lecture
-            nb, seconds, status = nbformat.read(path, as_version=4), float("nan"), f"FAILED: {type(err).__name__}"
-            failed += 1
-        html, _ = HTMLExporter().from_notebook_node(nb)
+        print(f"running {path} (budget {budget_s:.0f} s) ...", flush=True)
+        claims_file = claims_dir / f"{path.stem}.jsonl"
+        claims_file.unlink(missing_ok=True)
+        os.environ["COURSE_CLAIMS_FILE"] = str(claims_file.absolute())  # the kernel inherits it
+        nb, seconds, status, detail = execute_within(path, budget_s)
+        html, _ = exporter.from_notebook_node(nb)
         (out_dir / f"{path.stem}.html").write_text(html)
+        problems = offline_figure_problems(nb, html)
+        if problems and status == "ok":
+            status = "HTML: " + "; ".join(problems)
+        needs_net.update(remote_scripts(html))
+        mine = [{"lecture": path.stem, **c} for c in read_claims(claims_file)]
+        broken = [c["name"] for c in mine if c.get("checked") and not c.get("ok")]
+        if broken and status == "ok":
+            status = f"BROKEN CLAIM: {', '.join(broken)}"
+        claims += mine
         rows.append((path.name, seconds, status))
-    width = max(len(r[0]) for r in rows)
-    print(f"\n{'notebook':<{width}}  {'seconds':>8}  status")
+        print(f"  {seconds:.1f} s  {status}" + (f"\n  {detail}" if detail else ""), flush=True)
+    os.environ.pop("COURSE_CLAIMS_FILE", None)
+    print_claims(claims)
+    width = max([len(r[0]) for r in rows] + [8])
+    print(f"\n{'notebook':<{width}}  {'seconds':>8}  {'budget':>6}  status")
     for name, seconds, status in rows:
-        print(f"{name:<{width}}  {seconds:8.1f}  {status}")
-    print(f"HTML in {out_dir}/")
+        print(f"{name:<{width}}  {seconds:8.1f}  {budget_s:6.0f}  {status}")
+    print(f"{'total':<{width}}  {sum(r[1] for r in rows):8.1f}")
+    print(f"\nHTML in {out_dir}/ — figures are embedded and show offline; "
+          f"{'these parts load from the network: ' + ', '.join(needs_net) if needs_net else 'nothing loads from the network'}.")
+    failed = sum(status != "ok" for _, _, status in rows)
+    print(f"{len(rows) - failed} of {len(rows)} notebook(s) ok" + (f", {failed} FAILED" if failed else ""))
     return 1 if failed else 0
+
+
+def print_claims(claims: list[dict]) -> None:
+    if not claims:
+        print("\nno claims registered")
+        return
+    rows = [(c["lecture"], c["name"], c["dataset"], f"{c['value']:.4g}", f"{c['low']:.4g} .. {c['high']:.4g}",
+             ("ok" if c["ok"] else "BROKEN") if c["checked"] else ("unchecked (FAST)" + ("" if c["ok"] else ", out of range")))
+            for c in claims]
+    head = ("lecture", "name", "dataset", "value", "range", "ok")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    print("\nclaims")
+    for r in [head, *rows]:
+        print("  ".join(f"{str(v):<{w}}" for v, w in zip(r, widths)).rstrip())
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+")
-    parser.add_argument("--html", type=Path, help="execute and write HTML here")
+    parser.add_argument("--html", type=Path, help="execute and write HTML here (with time and claims tables)")
+    parser.add_argument("--fast", action="store_true",
+                        help=f"FAST mode (COURSE_FAST=1), {FAST_BUDGET_S} s per notebook; "
+                             f"default full mode, {FULL_BUDGET_S} s")
+    parser.add_argument("--budget", type=float, help="seconds per notebook (overrides the mode's)")
     parser.add_argument("--check-clean", action="store_true", help="fail if notebooks store outputs")
     args = parser.parse_args(argv)
     if args.check_clean:
         return check_clean(args.paths)
     if args.html:
-        return run_to_html([Path(p) for p in args.paths if Path(p).exists()], args.html)
+        if args.fast:
+            os.environ["COURSE_FAST"] = "1"
+        else:
+            os.environ.pop("COURSE_FAST", None)  # full mode, whatever the shell had
+        budget = args.budget or (FAST_BUDGET_S if args.fast else FULL_BUDGET_S)
+        return run_to_html([Path(p) for p in args.paths if Path(p).exists()], args.html, budget)
     parser.error("give --html DIR or --check-clean")
 
 
