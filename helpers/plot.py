@@ -375,3 +375,75 @@ def annotated_kernel(ax, kernel, title=None, cmap="RdBu_r", fmt="{:.2g}", fontsi
     if title:
         ax.set_title(title, fontsize=10)
     return im
+
+
+def log_ticks(ax, axis="y"):
+    """Readable ticks on a log axis: labelled 1-2-5 ticks when the data span at most 3 decades
+    (a loss from 0.17 to 3 would otherwise show a single label, "10⁰"), one label per decade
+    beyond that; plain numbers ("0.2", "1e-05") and no minor ticks. Call it after plotting.
+    Used in: lectures 03, 04."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    lo, hi = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    if lo <= 0:
+        raise ValueError(f"log_ticks needs a log {axis}-axis with positive limits, got ({lo}, {hi})")
+    decades = np.log10(hi / lo)
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,)))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    target.set_minor_locator(NullLocator())
+    return ax
+
+
+def _graph_node_text(v) -> str:
+    """How a node was computed, e.g. 'q = x × y', from its operation and its inputs' labels."""
+    if not v._children:
+        return v.label
+    names = [c.label for c in v._children]
+    if v._op in ("exp", "relu", "max"):
+        return f"{v.label} = {v._op}({', '.join(names)})"
+    if len(names) == 1:
+        return f"{v.label} = {names[0]}{v._op}"
+    return f"{v.label} = {names[0]} {v._op} {names[1]}"
+
+
+def computational_graph(root, ax=None, title="Computational graph"):
+    """Draw the graph below `root`, inputs on the left and the output on the right: each box shows
+    how a node was computed and its forward value, the red number under it its gradient.
+
+    Nodes are duck-typed like micrograd's Value: `.data`, `.grad`, `.label`, `._op` and
+    `._children` (the nodes it was computed from). Used in: lecture 04.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.2))
+    nodes, depth = [], {}
+
+    def visit(v):  # depth = longest path from an input
+        if id(v) not in depth:
+            depth[id(v)] = 1 + max((visit(c) for c in v._children), default=-1)
+            nodes.append(v)
+        return depth[id(v)]
+
+    visit(root)
+    columns = {}
+    for v in nodes:
+        columns.setdefault(depth[id(v)], []).append(v)
+    pos = {id(v): (d, (len(col) - 1) / 2 - i) for d, col in columns.items() for i, v in enumerate(col)}
+    boxes = {}
+    for v in nodes:
+        px, py = pos[id(v)]
+        boxes[id(v)] = ax.text(px, py, f"{_graph_node_text(v)}\n{v.data:.3g}", ha="center", va="center",
+                               fontsize=9, bbox={"boxstyle": "round,pad=0.4", "fc": "honeydew", "ec": "tab:green"})
+        ax.text(px, py - 0.3, f"grad {v.grad:.3g}", ha="center", va="top", fontsize=9, color="tab:red",
+                fontweight="bold")
+    for v in nodes:
+        for c in v._children:
+            ax.annotate("", xy=pos[id(v)], xytext=pos[id(c)],
+                        arrowprops={"arrowstyle": "->", "color": "0.4", "shrinkA": 3, "shrinkB": 3,
+                                    "patchA": boxes[id(c)].get_bbox_patch(), "patchB": boxes[id(v)].get_bbox_patch()})
+    n_rows = max(len(col) for col in columns.values())
+    ax.set(xlim=(-0.6, max(columns) + 0.6), ylim=(-n_rows / 2 - 0.1, n_rows / 2 - 0.2), title=title,
+           xlabel="graph depth (forward pass →, backward pass ←)", ylabel="nodes")
+    ax.set_xticks(range(max(columns) + 1))
+    ax.set_yticks([])
+    return ax.figure
