@@ -52,7 +52,8 @@ def by_year(entries, *, ylabel, title, reference=None, colours=None, fmt="{:g}%"
         seen.add(group)
         offset, ha, va = _SIDES[side]
         ax.annotate(f"{name}\n{fmt.format(value)}", (year, value), textcoords="offset points",
-                    xytext=offset, ha=ha, va=va, fontsize=8)
+                    xytext=offset, ha=ha, va=va, fontsize=8,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
     if reference is not None:
         value, label = reference
         ax.axhline(value, ls="--", color="tab:red", label=label)
@@ -100,7 +101,7 @@ def timeline(events, *, title, colours=None, levels=4, ax=None):
     ax.set_ylim(-levels - 1, levels + 1)
     ax.set_yticks([])
     ax.set_xlabel("year")
-    ax.set_ylabel("(staggered so labels do not overlap)")
+    ax.set_ylabel("events")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8, ncol=len(seen))
     return ax.figure
