@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -131,42 +132,68 @@ def check_clean(folders: list[str]) -> int:
 FULL_BUDGET_S, FAST_BUDGET_S = 300, 60  # per lecture, 2 CPU cores (COURSE_DESIGN.md)
 
 
-def execute_within(path: Path, budget_s: float) -> tuple[nbformat.NotebookNode, float, str, str]:
+@dataclass
+class Run:
+    """One notebook run by `execute_within`."""
+
+    nb: nbformat.NotebookNode  # as far as it ran, outputs and the error included
+    seconds: float  # kernel start to kernel stop
+    status: str  # "ok", or why it failed, naming the 0-based index of the cell that was running
+    detail: str = ""  # the error message in full
+    cell_seconds: dict = field(default_factory=dict)  # cell index -> seconds, as the client saw it
+    late: dict = field(default_factory=dict)  # cell index -> seconds the client noticed the reply late
+
+    def slowest(self, n: int = 3) -> str:
+        top = sorted(self.cell_seconds.items(), key=lambda kv: -kv[1])[:n]
+        return ", ".join(f"cell {i} {t:.1f} s" for i, t in top)
+
+
+def execute_within(path: Path, budget_s: float) -> Run:
     """Run a notebook like `execute`, but stop it when `budget_s` seconds are used up.
 
-    Returns the notebook as far as it ran (outputs and the error included), the seconds it took,
-    a short status ("ok" or why it failed, naming the 0-based index of the cell that was running)
-    and the error message in full ("" when ok).
+    Also times every cell, and compares when the kernel sent each reply with when the client got
+    it, so that a client-side stall (a missed wake-up) is not mistaken for a slow lecture.
     """
+    from datetime import datetime, timezone
+
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     _poll_kernel_replies_in_slices()
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    current = {"cell": None}
+    current = {"cell": None, "t0": start}
+    run = Run(nb, 0.0, "")
 
     def on_cell_start(cell, cell_index):
-        current["cell"] = cell_index
+        current["cell"], current["t0"] = cell_index, time.perf_counter()
+
+    def on_cell_executed(cell, cell_index, execute_reply):
+        run.cell_seconds[cell_index] = time.perf_counter() - current["t0"]
+        sent = (execute_reply or {}).get("header", {}).get("date")
+        if isinstance(sent, datetime):
+            lag = (datetime.now(timezone.utc) - sent).total_seconds()
+            if lag > 1.0:
+                run.late[cell_index] = lag
 
     client = NotebookClient(nb, kernel_name="python3", on_cell_start=on_cell_start,
+                            on_cell_executed=on_cell_executed,
                             # whatever is left of the lecture's budget, at least 1 s (0 = forever)
                             timeout_func=lambda cell: max(1, int(budget_s - (time.perf_counter() - start)) + 1),
                             resources={"metadata": {"path": str(Path(path).parent)}})
-    status = detail = ""
     try:
         client.execute()
-        status = "ok"
+        run.status = "ok"
     except CellTimeoutError:
-        status = f"OVER BUDGET: stopped in cell {current['cell']} after {budget_s:.0f} s"
+        run.status = f"OVER BUDGET: stopped in cell {current['cell']} after {budget_s:.0f} s"
     except CellExecutionError as err:
-        status, detail = f"ERROR in cell {current['cell']}: {err.ename}", f"{err.ename}: {err.evalue}"
+        run.status, run.detail = f"ERROR in cell {current['cell']}: {err.ename}", f"{err.ename}: {err.evalue}"
     except Exception as err:  # a dead kernel, a missing kernel spec...
-        status, detail = f"FAILED: {type(err).__name__}", f"{type(err).__name__}: {err}"
-    seconds = time.perf_counter() - start
-    if status == "ok" and seconds > budget_s:  # the last cell ended just past the deadline
-        status = f"OVER BUDGET: {seconds:.0f} s > {budget_s:.0f} s"
-    return nb, seconds, status, detail
+        run.status, run.detail = f"FAILED: {type(err).__name__}", f"{type(err).__name__}: {err}"
+    run.seconds = time.perf_counter() - start
+    if run.status == "ok" and run.seconds > budget_s:  # the last cell ended just past the deadline
+        run.status = f"OVER BUDGET: {run.seconds:.0f} s > {budget_s:.0f} s"
+    return run
 
 
 def read_claims(path: Path) -> list[dict]:
@@ -229,7 +256,8 @@ def run_to_html(paths: list[Path], out_dir: Path, budget_s: float = FULL_BUDGET_
         claims_file = claims_dir / f"{path.stem}.jsonl"
         claims_file.unlink(missing_ok=True)
         os.environ["COURSE_CLAIMS_FILE"] = str(claims_file.absolute())  # the kernel inherits it
-        nb, seconds, status, detail = execute_within(path, budget_s)
+        run = execute_within(path, budget_s)
+        nb, seconds, status = run.nb, run.seconds, run.status
         html, _ = exporter.from_notebook_node(nb)
         (out_dir / f"{path.stem}.html").write_text(html)
         problems = offline_figure_problems(nb, html)
@@ -242,7 +270,12 @@ def run_to_html(paths: list[Path], out_dir: Path, budget_s: float = FULL_BUDGET_
             status = f"BROKEN CLAIM: {', '.join(broken)}"
         claims += mine
         rows.append((path.name, seconds, status))
-        print(f"  {seconds:.1f} s  {status}" + (f"\n  {detail}" if detail else ""), flush=True)
+        print(f"  {seconds:.1f} s  {status}" + (f"\n  {run.detail}" if run.detail else ""), flush=True)
+        if run.cell_seconds:
+            print(f"  slowest: {run.slowest()}", flush=True)
+        for i, lag in run.late.items():
+            print(f"  note: the client noticed cell {i}'s reply {lag:.1f} s after the kernel sent it "
+                  f"(a client-side stall, not the lecture's time)", flush=True)
     os.environ.pop("COURSE_CLAIMS_FILE", None)
     print_claims(claims)
     width = max([len(r[0]) for r in rows] + [8])
