@@ -251,6 +251,7 @@ def run_to_html(paths: list[Path], out_dir: Path, budget_s: float = FULL_BUDGET_
     claims_dir.mkdir(exist_ok=True)
     exporter = HTMLExporter()  # MathJax stays on its CDN: no local copy ships with the environment
     rows, claims, needs_net = [], [], set()
+    load_start = os.getloadavg()[0]
     for path in paths:
         print(f"running {path} (budget {budget_s:.0f} s) ...", flush=True)
         claims_file = claims_dir / f"{path.stem}.jsonl"
@@ -283,6 +284,8 @@ def run_to_html(paths: list[Path], out_dir: Path, budget_s: float = FULL_BUDGET_
     for name, seconds, status in rows:
         print(f"{name:<{width}}  {seconds:8.1f}  {budget_s:6.0f}  {status}")
     print(f"{'total':<{width}}  {sum(r[1] for r in rows):8.1f}")
+    print(f"(load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on "
+          f"{os.cpu_count()} CPUs: on a shared machine every time above stretches with it)")
     print(f"\nHTML in {out_dir}/ — figures are embedded and show offline; "
           f"{'these parts load from the network: ' + ', '.join(needs_net) if needs_net else 'nothing loads from the network'}.")
     failed = sum(status != "ok" for _, _, status in rows)
