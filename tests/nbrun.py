@@ -204,6 +204,7 @@ def read_claims(path: Path) -> list[dict]:
 
 
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # <script src=...>, and scripts the page adds itself (nbconvert loads the widget renderer that way)
 _REMOTE_SCRIPT = re.compile(r"(?:<script[^>]*\bsrc=|Src\s*=\s*)[\"']?(https?:)?//([^\"' >]+)", re.IGNORECASE)
 _REMOTE_IMAGE = re.compile(r"<img[^>]*\bsrc=[\"']?(https?:)?//", re.IGNORECASE)
@@ -224,7 +225,8 @@ def offline_figure_problems(nb, html: str) -> list[str]:
     """Why a figure of this executed notebook would not show in its HTML with the network off.
 
     Every image output must be embedded in the page (a data: URI, or inline SVG); none may be
-    fetched from a server. Widget controls and math may need the network — figures may not.
+    fetched from a server; a cell with interactive controls must also show a plain figure.
+    Widget controls and math may need the network — figures may not.
     """
     problems = []
     images = sum(1 for cell in nb.cells for out in cell.get("outputs", [])
@@ -234,6 +236,10 @@ def offline_figure_problems(nb, html: str) -> list[str]:
         problems.append(f"{images} figure(s) in the notebook but only {inline} embedded in the HTML")
     if _REMOTE_IMAGE.search(html):
         problems.append("an <img> is loaded from the network")
+    for i, cell in enumerate(nb.cells):  # a control whose only figure lives in the widget state
+        data = [out.get("data", {}) for out in cell.get("outputs", [])]
+        if any(_WIDGET_VIEW in d for d in data) and not any(t in d for d in data for t in _IMAGE_TYPES):
+            problems.append(f"cell {i} has interactive controls but no static figure (H.widgets.explore draws one)")
     return problems
 
 
