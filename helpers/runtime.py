@@ -38,13 +38,18 @@ def get_device(verbose: bool = True):
 
 
 def threads() -> int:
-    """Threads for torch: COURSE_THREADS if set, else the cores, at most 4.
+    """Threads for torch: COURSE_THREADS if set; one on a machine with two cores or fewer, else
+    half the cores, at most 4.
 
-    Small models gain little from more threads, and on a busy machine extra threads wait on
-    each other (a 2-core laptop running another job slowed 10x with torch's default).
+    The course's models are small: extra threads gain little and, on a busy laptop, wait on
+    each other. Measured on a shared 2-core box: a schedule experiment of lecture 03 took over
+    150 s with 2 threads and 10 s with 1.
     """
     wanted = os.environ.get("COURSE_THREADS")
-    return max(1, int(wanted)) if wanted else max(1, min(4, os.cpu_count() or 1))
+    if wanted:
+        return max(1, int(wanted))
+    cores = os.cpu_count() or 1
+    return 1 if cores <= 2 else min(4, cores // 2)
 
 
 def setup(seed: int = 0, verbose: bool = True):
