@@ -60,7 +60,8 @@ def by_year(entries, *, ylabel, title, reference=None, colours=None, fmt="{:g}%"
     years = np.array([r[0] for r in rows], dtype=float)
     values = np.array([r[2] for r in rows], dtype=float)
     ax.set_xlim(years.min() - 0.8, years.max() + 1.2)  # room for labels on both sides
-    ax.set_ylim(0, values.max() * 1.18)
+    below = any(r[4] == "below" for r in rows)  # labels under the lowest points need room under 0
+    ax.set_ylim(-0.12 * values.max() if below else 0, values.max() * 1.18)
     ax.set_xticks(np.arange(int(years.min()), int(years.max()) + 1))
     ax.set_xlabel("year")
     ax.set_ylabel(ylabel)
