@@ -52,3 +52,12 @@ def test_timeline_rejects_empty_and_bad_levels():
         cited.timeline([], title="t")
     with pytest.raises(ValueError, match="levels"):
         cited.timeline([(2000, "x", "g")], title="t", levels=0)
+
+
+def test_by_year_makes_room_under_zero_only_for_labels_below():
+    fig = cited.by_year(ENTRIES, ylabel="y", title="t")
+    assert fig.axes[0].get_ylim()[0] == 0
+    plt.close(fig)
+    fig = cited.by_year(ENTRIES + [(2015, "E", 3.6, "new", "below")], ylabel="y", title="t")
+    assert fig.axes[0].get_ylim()[0] < 0
+    plt.close(fig)
