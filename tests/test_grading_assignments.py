@@ -101,6 +101,8 @@ def test_solution_full_marks_stub_zero(release, folder, record_notebook_time, tm
     for student, record in records.items():
         for name, outcome in record["notebooks"].items():
             record_notebook_time(f"{folder}/{name} (autograded {student})", outcome["seconds"], outcome["status"])
+        # the whole submission, grader overhead included (restore, probes, scoring)
+        record_notebook_time(f"{folder} whole submission (autograded {student})", record["seconds"], record["status"])
 
     sol, stub = records["solution"], records["stub"]
     assert sol["status"] == "ok", (sol, graded.stdout)
