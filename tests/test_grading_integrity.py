@@ -27,7 +27,9 @@ pytestmark = pytest.mark.grading
 
 # COURSE_CASES=cheats,a3 grades only those case files (while working on one assignment)
 ONLY = [x for x in os.environ.get("COURSE_CASES", "").split(",") if x]
-CASE_FILES = [p for p in sorted((Path(__file__).parent / "fixtures" / "grading").glob("cases_*.py"))
+FIXTURES = Path(__file__).parent / "fixtures" / "grading"
+sys.path.insert(0, str(FIXTURES))  # case files may share code (cases_cheats uses cases_a1's bugs)
+CASE_FILES = [p for p in sorted(FIXTURES.glob("cases_*.py"))
               if not ONLY or p.stem.removeprefix("cases_") in ONLY]
 
 
