@@ -6,6 +6,8 @@
 #   make release WEEK=N                   build/student/: the student edition up to week N
 #   make collect ASSIGNMENT=a1 FROM=DIR   import DIR/a1-<student>.zip into the gradebook's submitted/
 #   make autograde ASSIGNMENT=a1          grade every collected submission, each sandboxed
+#        [JOBS=N]                         N at a time (default: the number of cores)
+#        [STUDENT="id1 id2"]              only these students
 #   make feedback ASSIGNMENT=a1           per-student HTML feedback (no hidden tests)
 #   make grades                           build/grades.csv
 
@@ -21,7 +23,8 @@ collect: setup  ## import FROM=DIR/<ASSIGNMENT>-<student>.zip
 	$(PIPELINE).collect --assignment "$(ASSIGNMENT)" --from "$(FROM)"
 
 autograde: setup  ## grade every submission of ASSIGNMENT, sandboxed
-	COURSE_FAST=1 COURSE_OFFLINE=1 OPENBLAS_NUM_THREADS=1 $(PIPELINE).autograde --assignment "$(ASSIGNMENT)"
+	COURSE_FAST=1 COURSE_OFFLINE=1 OPENBLAS_NUM_THREADS=1 $(PIPELINE).autograde --assignment "$(ASSIGNMENT)" \
+		$(if $(JOBS),--jobs $(JOBS)) $(foreach s,$(STUDENT),--student $(s))
 
 feedback: setup  ## per-student HTML feedback for ASSIGNMENT
 	$(PIPELINE).feedback --assignment "$(ASSIGNMENT)"

@@ -348,6 +348,20 @@ def test_unisolated_fallback_warns_once(course):
     assert "t1 solver: 3/3 ok" in proc.stdout and "t1 stubby: 0/3 ok" in proc.stdout
 
 
+def test_parallel_and_serial_grading_agree(course):
+    """The fixture graded two at a time (the default on 2 cores); one at a time gives the same grades."""
+    again = ["solver", "stubby", "shuffler", "cheater", "kim", "netcat"]
+    args = [a for s in again for a in ("--student", s)]
+    proc = run("autograde", "--assignment", "t1", "--jobs", "1", *args, *LIMITS, *course["lay"])
+    assert "1 at a time" in proc.stderr, proc.stderr[-2000:]
+    status = course["build"] / "nbgrader" / "status" / tiny.FOLDER
+    for student in again:
+        serial = json.loads((status / f"{student}.json").read_text())
+        row = course["grades"][student]
+        assert (f"{serial['score']:g}", serial["status"], "; ".join(serial["notes"])) == \
+            (row["score"], row["status"], row["notes"]), student
+
+
 # ---------------------------------------------------------------- feedback
 
 

@@ -220,7 +220,9 @@ def finish(lay, a, student: str, item: Prepared, limits: Limits) -> dict:
             "failed_tests": failed_tests(nb), "seconds": (result or {}).get("seconds", 0.0)}
 
 
-def grade_student(lay, a, student: str, limits: Limits) -> dict:
+def run_student(lay, a, student: str, limits: Limits) -> dict:
+    """Restore, run (sandboxed) and check every notebook of one submission; no gradebook access,
+    so several students can run at once. The record has no score yet (see score_student)."""
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
     warnings.filterwarnings("ignore", message=".*not in session.*")
     start = time.monotonic()
@@ -243,15 +245,49 @@ def grade_student(lay, a, student: str, limits: Limits) -> dict:
         if record["status"] != "ok":
             record["notes"].insert(0, f"also: {record['status']}")
         record["status"], record["notes"] = integrity.SUSPICIOUS, findings + record["notes"]
-    record["score"], record["max_score"] = gradebook.record_scores(lay, a.folder, student)
     record["seconds"] = round(time.monotonic() - start, 1)
     return record
 
 
+def score_student(lay, a, record: dict) -> dict:
+    """nbgrader scores the executed notebooks into the gradebook: one process, one student at a time."""
+    start = time.monotonic()
+    record["score"], record["max_score"] = gradebook.record_scores(lay, a.folder, record["student"])
+    record["seconds"] = round(record["seconds"] + time.monotonic() - start, 1)
+    return record
+
+
+def grader_error(a, student: str, err: Exception) -> dict:
+    return {"student": student, "assignment": a.id, "status": "grader error",
+            "notes": [f"{type(err).__name__}: {str(err)[:300]}"], "score": 0.0,
+            "max_score": 0.0, "seconds": 0.0, "notebooks": {}, "error": str(err)[-5000:]}
+
+
+def grade_student(lay, a, student: str, limits: Limits) -> dict:
+    """One submission, start to finish (run, check, score)."""
+    return score_student(lay, a, run_student(lay, a, student, limits))
+
+
+def kernel_threads(jobs: int) -> str:
+    """Threads per sandboxed kernel: the cores shared out between the jobs (oversubscribed threads
+    slow small models down many times over), unless OMP_NUM_THREADS says otherwise."""
+    return os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // jobs))
+
+
 def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
-              limits: Limits | None = None) -> list[dict]:
+              limits: Limits | None = None, jobs: int = 1) -> list[dict]:
+    """Grade `students` (default: everyone collected), `jobs` submissions at a time.
+
+    Each submission runs in its own sandbox (threads here only wait on those processes); the
+    gradebook is written by this thread alone, one student at a time, as each run finishes.
+    """
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
     a = schedule.load(lay.schedule).assignment(ident)
     limits = limits or Limits.resolve()
+    jobs = max(1, int(jobs))
     os.environ.setdefault("COURSE_FAST", "1")
     students = students or lay.students("submitted", a.folder)
     if not students:
@@ -262,32 +298,45 @@ def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
         print(sandbox.WARNINGS[sandbox.mode()])
     status_dir = lay.step("status") / a.folder
     status_dir.mkdir(parents=True, exist_ok=True)
-    records = []
-    for student in students:
+    os.environ["OMP_NUM_THREADS"] = kernel_threads(jobs)  # read by execute.kernel_env
+
+    def run(student):
         try:
-            record = grade_student(lay, a, student, limits)
+            return run_student(lay, a, student, limits)
         except Exception as err:  # noqa: BLE001 - one bad submission never stops the others
-            record = {"student": student, "assignment": a.id, "status": "grader error",
-                      "notes": [f"{type(err).__name__}: {str(err)[:300]}"], "score": 0.0,
-                      "max_score": 0.0, "seconds": 0.0, "notebooks": {}, "error": str(err)[-5000:]}
-        (status_dir / f"{student}.json").write_text(json.dumps(record, indent=1))
-        records.append(record)
-        notes = "; ".join(record["notes"])
-        print(f"{a.id} {student}: {record['score']:g}/{record['max_score']:g} {record['status']}"
-              f" in {record['seconds']:.1f} s" + (f" — {notes}" if notes else ""), flush=True)
-    return records
+            return grader_error(a, student, err)
+
+    records = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool, \
+            tqdm(total=len(students), desc=f"{a.id} autograde ({jobs} at a time)", unit="submission") as bar:
+        for future in as_completed([pool.submit(run, s) for s in students]):
+            record = future.result()
+            if record["status"] != "grader error":
+                try:
+                    record = score_student(lay, a, record)
+                except Exception as err:  # noqa: BLE001
+                    record = grader_error(a, record["student"], err)
+            (status_dir / f"{record['student']}.json").write_text(json.dumps(record, indent=1))
+            records.append(record)
+            notes = "; ".join(record["notes"])
+            tqdm.write(f"{a.id} {record['student']}: {record['score']:g}/{record['max_score']:g} "
+                       f"{record['status']} in {record['seconds']:.1f} s" + (f" — {notes}" if notes else ""))
+            bar.update()
+    return sorted(records, key=lambda r: r["student"])
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="")
     parser.add_argument("--student", action="append", default=None, help="only these (repeatable)")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("COURSE_GRADE_JOBS") or os.cpu_count() or 1),
+                        help="submissions graded at once (default: the number of cores)")
     Limits.add_arguments(parser)
     layout.add_arguments(parser)
     args = parser.parse_args(argv)
     if not args.assignment:
         sys.exit("error: ASSIGNMENT is required, e.g. `make autograde ASSIGNMENT=a1`")
-    autograde(layout.from_args(args), args.assignment, args.student, Limits.resolve(args))
+    autograde(layout.from_args(args), args.assignment, args.student, Limits.resolve(args), args.jobs)
 
 
 if __name__ == "__main__":
