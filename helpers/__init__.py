@@ -11,7 +11,7 @@ nbgrader source notebooks.
 import importlib
 
 __all__ = ["config", "runtime", "data", "shapes", "cifar", "plot", "gradcheck", "solver", "timing", "toy",
-           "claims", "widgets", "exercises", "datasets", "cited"]
+           "claims", "widgets", "exercises", "datasets", "cited", "text", "attention_plot", "boxes"]
 # shortcuts used at the top of every lecture: `device = H.setup(seed=0)`, `H.claim(...)`
 _SHORTCUTS = {"setup": ("runtime", "setup"), "claim": ("claims", "claim")}
 
