@@ -263,11 +263,6 @@ def grader_error(a, student: str, err: Exception) -> dict:
             "max_score": 0.0, "seconds": 0.0, "notebooks": {}, "error": str(err)[-5000:]}
 
 
-def grade_student(lay, a, student: str, limits: Limits) -> dict:
-    """One submission, start to finish (run, check, score)."""
-    return score_student(lay, a, run_student(lay, a, student, limits))
-
-
 def kernel_threads(jobs: int) -> str:
     """Threads per sandboxed kernel: the cores shared out between the jobs (oversubscribed threads
     slow small models down many times over), unless OMP_NUM_THREADS says otherwise."""
