@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 __all__ = ["icosphere", "subdivide", "edges", "neighbours", "GraphConv", "sample_surface",
-           "laplacian", "octree_cells"]
+           "laplacian", "octree_cells", "volume_render", "splat"]
 
 
 def _icosahedron():
@@ -130,3 +131,54 @@ def octree_cells(occupied: np.ndarray) -> list[int]:
         counts.append(int(8 * is_mixed.sum()))
         size //= 2
     return counts
+
+
+def volume_render(density, colour, origins, dirs, near=2.0, far=5.0, samples=32, bound=1.3, background=1.0):
+    """NeRF's volume-rendering equation on a voxel grid, differentiable in density and colour.
+
+    density (D, D, D) >= 0 and colour (3, D, D, D) in [0, 1] live on the cube [-bound, bound]^3,
+    indexed (x, y, z); rays are origins, dirs (..., 3) torch tensors (unit directions). Each ray is
+    sampled at `samples` evenly spaced t in [near, far]; the grids are read by trilinear
+    interpolation (density zero outside the cube), and
+        C = sum_i T_i (1 - exp(-sigma_i delta)) c_i + T_N background,  T_i = prod_{j<i} exp(-sigma_j delta).
+    Returns the image (..., 3).
+    """
+    shape = origins.shape[:-1]
+    o, d = origins.reshape(-1, 3), dirs.reshape(-1, 3)
+    t = torch.linspace(near, far, samples)
+    pts = o[:, None] + t[None, :, None] * d[:, None]                       # (R, S, 3)
+    grid = (pts / bound).reshape(1, 1, -1, samples, 3)                     # (x, y, z) in [-1, 1]
+    vol = torch.cat([density[None], colour]).permute(0, 3, 2, 1)[None]     # (1, 4, z, y, x): grid_sample's (D, H, W)
+    vals = F.grid_sample(vol, grid, align_corners=False, padding_mode="border")[0, :, 0]  # (4, R, S)
+    inside = (pts.abs() <= bound).all(-1)                                  # empty space outside the cube
+    alpha = (1 - torch.exp(-vals[0] * (far - near) / samples)) * inside
+    trans = torch.cumprod(torch.cat([torch.ones_like(alpha[:, :1]), 1 - alpha[:, :-1] + 1e-10], 1), 1)
+    w = trans * alpha                                                      # (R, S) weights along each ray
+    rgb = (w[..., None] * vals[1:].permute(1, 2, 0)).sum(1) + (1 - w.sum(1, keepdim=True)) * background
+    return rgb.reshape(*shape, 3)
+
+
+def splat(means, scales, colours, opacity, K, pose, res, background=1.0):
+    """3D Gaussian splatting in miniature: isotropic 3D Gaussians, projected and alpha-blended.
+
+    means (N, 3), scales (N,) world-unit standard deviations, colours (N, 3), opacity (N,) in
+    [0, 1], all torch; K (3, 3) and pose (4, 4) numpy (render3d conventions). Each Gaussian
+    projects to a 2D Gaussian of standard deviation f * scale / z; sorted front to back, they
+    are blended with the same compositing equation as `volume_render`, but over a few discrete
+    blobs per pixel instead of many samples along a ray. Returns the image (res, res, 3).
+    """
+    Rm, tv = torch.tensor(pose[:3, :3], dtype=means.dtype), torch.tensor(pose[:3, 3], dtype=means.dtype)
+    cam = (means - tv) @ Rm                                                # camera axes
+    order = torch.argsort(cam[:, 2])
+    cam, scales, colours, opacity = cam[order], scales[order], colours[order], opacity[order]
+    f, c = float(K[0, 0]), float(K[0, 2])
+    uv = f * cam[:, :2] / cam[:, 2:3] + c
+    sigma = f * scales / cam[:, 2]
+    v, u = torch.meshgrid(torch.arange(res) + 0.5, torch.arange(res) + 0.5, indexing="ij")
+    pix = torch.stack([u, v], -1).reshape(-1, 1, 2)                       # (P, 1, 2)
+    d2 = ((pix - uv[None]) ** 2).sum(-1)                                   # (P, N)
+    alpha = (opacity * torch.exp(-0.5 * d2 / sigma ** 2)).clamp(max=0.99)
+    trans = torch.cumprod(torch.cat([torch.ones_like(alpha[:, :1]), 1 - alpha[:, :-1]], 1), 1)
+    w = trans * alpha
+    img = w @ colours + (1 - w.sum(1, keepdim=True)) * background
+    return img.reshape(res, res, 3)

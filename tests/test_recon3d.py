@@ -64,3 +64,44 @@ def test_octree_stores_surface_cells_only():
     assert R.octree_cells(one) == [1, 8, 8, 8, 8]
     with pytest.raises(ValueError, match="power-of-two"):
         R.octree_cells(np.zeros((6, 6, 6), bool))
+
+
+def _rays(res=8):
+    from helpers import render3d as R3D
+
+    K = R3D.intrinsics(res)
+    pose = R3D.orbit_poses(1, radius=3.5)[0]
+    o, d = R3D.get_rays(K, pose, res)
+    return K, pose, torch.tensor(o, dtype=torch.float32), torch.tensor(d, dtype=torch.float32)
+
+
+def test_volume_render_empty_is_background_and_opaque_is_colour():
+    _, _, o, d = _rays()
+    colour = torch.zeros(3, 8, 8, 8)
+    colour[0] = 1.0                                            # red everywhere
+    empty = R.volume_render(torch.zeros(8, 8, 8), colour, o, d, background=0.25)
+    assert torch.allclose(empty, torch.full_like(empty, 0.25))
+    dense = torch.full((8, 8, 8), 1000.0, requires_grad=True)
+    img = R.volume_render(dense, colour, o, d, near=2.0, far=5.0, background=0.25)
+    centre = img[4, 4]                                         # the central ray crosses the cube
+    assert torch.allclose(centre, torch.tensor([1.0, 0.0, 0.0]), atol=1e-3)
+    img.sum().backward()
+    assert dense.grad is not None
+
+
+def test_splat_matches_the_compositing_formula_and_ignores_input_order():
+    K, pose, _, _ = _rays(16)
+    means = torch.tensor([[0.0, 0.0, 0.0], [0.3, 0.2, 0.1], [-0.4, 0.1, 0.2]])
+    scales = torch.tensor([0.2, 0.3, 0.25])
+    colours = torch.eye(3)
+    opacity = torch.tensor([0.8, 0.5, 0.6])
+    img = R.splat(means, scales, colours, opacity, K, pose, 16, background=1.0)
+    perm = torch.tensor([2, 0, 1])
+    assert torch.allclose(img, R.splat(means[perm], scales[perm], colours[perm], opacity[perm], K, pose, 16))
+    one = R.splat(means[:1], scales[:1], colours[:1], opacity[:1], K, pose, 16, background=0.0)
+    # the origin projects to the image centre, half a pixel (in u and v) from the 4 central pixel
+    # centres: alpha there is the opacity times exp(-0.5 * 0.5 / sigma^2), sigma = f * scale / z
+    sigma = K[0, 0] * 0.2 / 3.5
+    expected = 0.8 * np.exp(-0.5 * 0.5 / sigma ** 2)
+    assert torch.allclose(one[7:9, 7:9, 0], torch.tensor(expected, dtype=torch.float32), atol=1e-5)
+    assert one[..., 1:].abs().max() == 0
