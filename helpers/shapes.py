@@ -37,6 +37,11 @@ SHAPE_CLASSES = ("circle", "square", "triangle", "star", "cross",
                  "ring", "diamond", "hexagon", "crescent", "heart")
 MOTION_CLASSES = ("moving left", "moving right", "moving up", "moving down",
                   "rotating clockwise", "rotating counterclockwise", "growing", "shrinking")
+# Classes defined by *how* a shape moves (load_shape_clips(..., motions="dynamics")): direction,
+# speed and bouncing vs sliding. Any one frame, and even the first-to-last displacement of a bounce,
+# is ambiguous; only the order and size of the frame-to-frame changes tell them apart.
+DYNAMICS_CLASSES = ("sliding left slowly", "sliding left fast", "sliding right slowly",
+                    "sliding right fast", "bouncing back from the left", "bouncing back from the right")
 POINT_CLOUD_CLASSES = ("sphere", "cube", "cylinder", "cone", "torus", "plane", "pyramid")
 BACKGROUNDS = ("plain", "striped", "checkered", "dotted", "wavy")
 COLOURS = {
@@ -60,8 +65,8 @@ FAVOURITE_P = 0.45
 FAVOURITE_COLOUR = ("blue", "green", "orange", "yellow", "cyan",
                     "purple", "pink", "brown", "white", "red")
 CHUNK = 1000
-CLIP_CHUNK = 120  # a multiple of the 8 motions keeps chunks balanced
-_STREAM = {"shapes": 1, "clips": 2, "points": 3}
+CLIP_CHUNK = 120  # a multiple of the 8 motions (and of the 6 dynamics) keeps chunks balanced
+_STREAM = {"shapes": 1, "clips": 2, "points": 3, "dynamics": 4}
 # Shapes whose rotation is visible in a clip (a circle or ring looks the same when turned).
 _ROTATABLE = tuple(SHAPE_CLASSES.index(k) for k in SHAPE_CLASSES if k not in ("circle", "ring"))
 
@@ -408,7 +413,8 @@ def load_shapes(n, size=32, seed=0, max_objects=1):
 class ShapeClips:
     """Short clips of one moving shape; the label is the motion, not the shape.
 
-    clips: uint8 (N, T, H, W, 3). labels: int64 (N,) into `classes` (MOTION_CLASSES).
+    clips: uint8 (N, T, H, W, 3). labels: int64 (N,) into `classes` (MOTION_CLASSES, or
+    DYNAMICS_CLASSES for motions="dynamics").
     boxes: int64 (N, T, 4) tight box per frame (x1, y1 exclusive). shape_labels: int64 (N,)
     which shape moves (into SHAPE_CLASSES), a nuisance variable here.
     """
@@ -447,19 +453,64 @@ def _trajectories(rng, m, frames):
                            scale=scale.ravel(), angle=angle.ravel())
 
 
-def load_shape_clips(n, frames=8, size=32, seed=0):
+# Speeds of the dynamics classes: the path length over the clip, in half-image units.
+SLOW_PATH, FAST_PATH = (0.25, 0.35), (0.65, 0.85)
+_DYN_SCALE = (0.28, 0.42)
+
+
+def _dynamics(rng, m, frames):
+    """Per-frame parameters (m, T) for the DYNAMICS_CLASSES: horizontal slides and bounces.
+
+    Every class is drawn with the same shapes, sizes, colours and (uniform) placement, and a
+    bounce covers the same path lengths as the slides (half slow, half fast), and the middle
+    of every path is placed the same way, so neither a single frame nor the speed alone gives
+    the class away (only the first and last frames of fast slides lean to one side). A bounce reverses at a random time
+    near the middle of the clip; the row of the shape drifts by a pixel or two for every class.
+    """
+    motion = _balanced(rng, m, len(DYNAMICS_CLASSES))
+    p = _object_params(rng, m, _DYN_SCALE, 0.0)
+    tau = np.linspace(-0.5, 0.5, frames)[None, :]
+    fast = np.where(motion < 4, motion % 2 == 1, rng.random(m) < 0.5)
+    path = np.where(fast, rng.uniform(*FAST_PATH, m), rng.uniform(*SLOW_PATH, m))
+    sign = np.array([-1, -1, 1, 1, -1, 1], float)[motion]  # first direction of travel
+    turn = rng.uniform(-0.2, 0.2, m)[:, None]
+    bounce = (motion >= 4)[:, None]
+    # a bounce: out by path/2 until `turn`, then back; |tau - turn| has range up to 0.5 + |turn|
+    shape = np.where(bounce, -(np.abs(tau - turn) - np.abs(tau - turn).mean(1, keepdims=True)), tau)
+    x = sign[:, None] * path[:, None] * shape
+    # every path, averaged over time, is placed the same way for every class, and even the fastest
+    # path of the largest shape stays inside the image
+    reach = 1 - 0.8 * _DYN_SCALE[1] - FAST_PATH[1] / 2
+    cx = rng.uniform(-reach, reach, m) - x.mean(1)      # every path is centred on its time average
+    cy = rng.uniform(-1, 1, m) * (1 - 0.8 * p["scale"] - 0.1)
+    drift = rng.uniform(-0.1, 0.1, m)
+    return motion, p, dict(kind=np.repeat(p["kind"], frames), cx=(cx[:, None] + x).ravel(),
+                           cy=(cy[:, None] + drift[:, None] * tau).ravel(),
+                           scale=np.repeat(p["scale"], frames), angle=np.repeat(p["angle"], frames))
+
+
+def load_shape_clips(n, frames=8, size=32, seed=0, motions="basic"):
     """n clips of `frames` frames: one shape moving on a still textured background.
 
-    Motions (the labels): moving left/right/up/down, rotating clockwise/counterclockwise,
-    growing, shrinking. Circles and rings never appear (their rotation would be invisible).
+    motions="basic" (MOTION_CLASSES): moving left/right/up/down, rotating clockwise/
+    counterclockwise, growing, shrinking. Circles and rings never appear (their rotation would
+    be invisible). motions="dynamics" (DYNAMICS_CLASSES): horizontal motions that differ in
+    direction, speed and bouncing vs sliding, with every shape (see `_dynamics`); a different
+    random stream, so these clips are not the basic ones relabelled.
     """
     n = _int_arg("n", n, 1)
     frames = _int_arg("frames", frames, 2, 64)
     size = _int_arg("size", size, 16, 256)
     seed = _int_arg("seed", seed, 0)
+    if motions not in ("basic", "dynamics"):
+        raise ValueError(f"motions must be 'basic' or 'dynamics', got {motions!r}")
+    if motions == "dynamics" and frames < 3:
+        raise ValueError(f"a bounce needs at least 3 frames, got frames={frames}")
+    trajectories = _trajectories if motions == "basic" else _dynamics
+    stream = "clips" if motions == "basic" else "dynamics"
     clips, labels, boxes, shapes = [], [], [], []
-    for rng, m in _chunks("clips", seed, n, CLIP_CHUNK):  # ~1000 frames: arrays stay in cache
-        motion, p, per_frame = _trajectories(rng, CLIP_CHUNK, frames)
+    for rng, m in _chunks(stream, seed, n, CLIP_CHUNK):  # ~1000 frames: arrays stay in cache
+        motion, p, per_frame = trajectories(rng, CLIP_CHUNK, frames)
         bg = _select(_background_params(rng, CLIP_CHUNK, p["colour"]), slice(m))
         sigma = np.repeat(rng.uniform(3, 10, CLIP_CHUNK)[:m], frames)
         per_frame = _select(per_frame, slice(m * frames))
@@ -471,7 +522,8 @@ def load_shape_clips(n, frames=8, size=32, seed=0):
         labels.append(motion[:m])
         shapes.append(p["kind"][:m])
     return ShapeClips(np.concatenate(clips), np.concatenate(labels).astype(np.int64),
-                      np.concatenate(boxes), np.concatenate(shapes).astype(np.int64))
+                      np.concatenate(boxes), np.concatenate(shapes).astype(np.int64),
+                      MOTION_CLASSES if motions == "basic" else DYNAMICS_CLASSES)
 
 
 # -------------------------------------------------------------------------- 3D points

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.shapes import (
+    DYNAMICS_CLASSES,
     MOTION_CLASSES,
     POINT_CLOUD_CLASSES,
     SHAPE_CLASSES,
@@ -178,3 +179,54 @@ def test_point_cloud_shapes_differ():
     name = np.array(POINT_CLOUD_CLASSES)[data.labels]
     assert spread[name == "sphere"].max() < spread[name == "cube"].min()
 
+
+
+# --------------------------------------------------------------------- dynamics clips
+
+def test_dynamics_clips_fields_and_balance():
+    data = load_shape_clips(120, frames=8, size=32, seed=0, motions="dynamics")
+    assert data.clips.shape == (120, 8, 32, 32, 3) and data.classes == DYNAMICS_CLASSES
+    assert np.array_equal(np.bincount(data.labels), np.full(len(DYNAMICS_CLASSES), 20))
+    assert data.shape_labels.min() >= 0 and data.shape_labels.max() < len(SHAPE_CLASSES)
+    small = load_shape_clips(5, frames=8, size=32, seed=0, motions="dynamics")
+    assert np.array_equal(small.clips, data.clips[:5])
+
+
+def test_dynamics_motion_matches_label():
+    """Slides move monotonically one way (fast ones further); bounces turn around once."""
+    data = load_shape_clips(240, frames=8, size=32, seed=1, motions="dynamics")
+    b = data.boxes.astype(float)
+    cx = (b[..., 0] + b[..., 2]) / 2
+    step = np.diff(cx, axis=1)
+    net = cx[:, -1] - cx[:, 0]
+    name = np.array(DYNAMICS_CLASSES)[data.labels]
+    left, right = np.char.startswith(name, "sliding left"), np.char.startswith(name, "sliding right")
+    assert (step[left] <= 0.5).all() and (step[right] >= -0.5).all()
+    assert (net[left] < -2).all() and (net[right] > 2).all()
+    slow, fast = np.char.endswith(name, "slowly"), np.char.endswith(name, "fast")
+    assert np.abs(net[fast]).min() > np.abs(net[slow]).max()
+    bounce = np.char.startswith(name, "bouncing")
+    first_half = cx[:, 3] - cx[:, 0]
+    assert (first_half[name == "bouncing back from the left"] < 0).all()
+    assert (first_half[name == "bouncing back from the right"] > 0).all()
+    path = np.abs(step).sum(1)
+    assert (path[bounce] >= np.abs(net[bounce]) + 2).all()
+
+
+def test_dynamics_single_frames_are_alike():
+    """Per class, the middle frame's box position and size have nearly the same distribution."""
+    data = load_shape_clips(1200, frames=8, size=32, seed=2, motions="dynamics")
+    b = data.boxes[:, 4].astype(float)
+    cx, w = (b[:, 0] + b[:, 2]) / 2, b[:, 2] - b[:, 0]
+    means = np.array([[cx[data.labels == k].mean(), w[data.labels == k].mean()] for k in range(6)])
+    assert np.ptp(means[:, 0]) < 3.0 and np.ptp(means[:, 1]) < 1.0
+
+
+def test_basic_clips_unchanged_and_motion_errors():
+    a = load_shape_clips(6, seed=4)
+    assert a.clips.tobytes() == load_shape_clips(6, seed=4, motions="basic").clips.tobytes()
+    assert a.classes == MOTION_CLASSES
+    assert not np.array_equal(a.clips, load_shape_clips(6, seed=4, motions="dynamics").clips)
+    for kwargs in (dict(motions="spinning"), dict(frames=2, motions="dynamics")):
+        with pytest.raises(ValueError):
+            load_shape_clips(3, **kwargs)
