@@ -12,7 +12,8 @@ that failed. Each worker returns a picklable value; `launch` returns them in ran
 The demos write each strategy with the collectives themselves, small enough to read:
 all-reduce (data parallelism), all_gather + reduce_scatter per layer (FSDP / ZeRO-3), column-
 then row-sharded MLP with one all-reduce (Megatron tensor parallelism, Shoeybi et al. 2019),
-and ring attention with an online softmax (Liu et al. 2023). Each is compared by the lecture
+ring attention with an online softmax (Liu et al. 2023) and DeepSpeed Ulysses's all-to-all
+(Jacobs et al. 2023). Each is compared by the lecture
 and by tests/test_distributed.py with the same computation done in a single process.
 """
 
@@ -31,7 +32,7 @@ import torch.nn.functional as F
 
 # Sizes of the demos (small: the point is equality, not speed).
 DEFAULTS = {"d_in": 16, "hidden": 64, "d_out": 4, "depth": 3, "n": 64, "steps": 5, "lr": 1e-2,
-            "tp_d": 8, "tp_hidden": 32, "seq": 16, "head_dim": 8, "seed": 0}
+            "tp_d": 8, "tp_hidden": 32, "seq": 16, "head_dim": 8, "heads": 4, "seed": 0}
 
 
 # ---------------------------------------------------------------------------- launching
@@ -376,6 +377,38 @@ def ring_attention(rank, world_size, cfg):
     return {"out": full.view(-1, q.shape[-1]), "blocks_seen": seen}
 
 
+def mha_reference(q, k, v):
+    """Multi-head attention of (seq, heads, head_dim) tensors, head by head."""
+    s = torch.einsum("qhd,khd->hqk", q, k) / math.sqrt(q.shape[-1])
+    return torch.einsum("hqk,khd->qhd", torch.softmax(s, -1), v)
+
+
+def ulysses_attention(rank, world_size, cfg):
+    """DeepSpeed Ulysses: each rank starts with a sequence block of every head; an all-to-all
+    regroups the data so each rank has the whole sequence of heads / world_size heads, it runs
+    ordinary attention on them, and a second all-to-all gives the sequence blocks back."""
+    heads, p = cfg["heads"], world_size
+    q, k, v = (t.view(cfg["seq"], heads, -1).chunk(p)[rank] for t in mh_qkv(cfg))  # (seq/p, heads, dh)
+    qkv_local = torch.stack([q, k, v])  # (3, seq/p, heads, dh)
+    t_p, dh = q.shape[0], q.shape[-1]
+    send = qkv_local.view(3, t_p, p, heads // p, dh).permute(2, 0, 1, 3, 4).contiguous()
+    recv = torch.empty_like(send)  # chunk i = sequence block i of my heads
+    dist.all_to_all_single(recv.view(-1), send.view(-1))
+    q_h, k_h, v_h = recv.permute(1, 0, 2, 3, 4).reshape(3, p * t_p, heads // p, dh)
+    out_h = mha_reference(q_h, k_h, v_h)  # full sequence, my heads: (seq, heads/p, dh)
+    back = torch.empty(p, t_p, heads // p, dh)  # chunk j = my sequence block of head block j
+    dist.all_to_all_single(back.view(-1), out_h.reshape(-1).contiguous())
+    out = back.permute(1, 0, 2, 3).reshape(t_p, heads, dh)  # my sequence block, all heads
+    full = torch.empty(out.numel() * p)
+    dist.all_gather_single(full, out.flatten().contiguous())
+    return {"out": full.view(-1, heads, dh), "all_to_alls": 2}
+
+
+def mh_qkv(cfg):
+    """Multi-head (seq, heads * head_dim) q, k, v for the Ulysses demo."""
+    return qkv(cfg["seq"], cfg["heads"] * cfg["head_dim"], cfg["seed"] + 1)
+
+
 # ---------------------------------------------------------------------------- all at once
 
 
@@ -388,7 +421,8 @@ def run_all(rank, world_size, cfg=None):
                      ("fsdp", lambda: fsdp_train(rank, world_size, cfg)),
                      ("fully_shard", lambda: fully_shard_train(rank, world_size, cfg)),
                      ("tp", lambda: tp_mlp(rank, world_size, cfg)),
-                     ("ring", lambda: ring_attention(rank, world_size, cfg))]:
+                     ("ring", lambda: ring_attention(rank, world_size, cfg)),
+                     ("ulysses", lambda: ulysses_attention(rank, world_size, cfg))]:
         dist.barrier()
         start = time.perf_counter()
         out[name] = fn()

@@ -61,6 +61,13 @@ def test_ring_attention_equals_full_attention(results):
         assert sorted(r["ring"]["blocks_seen"]) == [0, 1] and r["ring"]["blocks_seen"][0] == rank
 
 
+def test_ulysses_equals_multi_head_attention(results):
+    q, k, v = (t.view(CFG["seq"], CFG["heads"], -1) for t in D.mh_qkv(CFG))
+    full = D.mha_reference(q, k, v)
+    for r in results:
+        assert torch.allclose(r["ulysses"]["out"], full, atol=1e-5)
+
+
 def _fails(rank, world_size):
     if rank == 1:
         raise ValueError("boom")
