@@ -239,6 +239,22 @@ def test_submit_refuses_broken_work(course, tmp_path):
     assert proc.returncode != 0 and "STUDENT is required" in proc.stdout + proc.stderr
 
 
+def test_student_setup_names_the_python_it_needs(course, tmp_path):
+    """`make setup` on Python 3.12 (or none) stops before creating anything and says how to get 3.11."""
+    edition = tmp_path / "edition"
+    shutil.copytree(course["student"], edition, ignore=shutil.ignore_patterns("helpers", "lectures"))
+    fake = tmp_path / "python3.12"
+    fake.write_text('#!/bin/sh\nif [ "$1" = "--version" ]; then echo "Python 3.12.4"; exit 0; fi\nexit 1\n')
+    fake.chmod(0o755)
+    for python, found in ((fake, "Python 3.12.4"), (tmp_path / "missing", "not runnable")):
+        proc = subprocess.run(["make", "-s", "-C", str(edition), "setup", f"PYTHON={python}"],
+                              capture_output=True, text=True)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0 and "needs Python 3.11" in out and found in out, out
+        assert "uv python install 3.11" in out and "environment.yml" in out
+        assert not (edition / ".venv").exists()
+
+
 def test_validate_fails_on_stub_and_passes_on_solution(course, tmp_path):
     edition = tmp_path / "edition"
     shutil.copytree(course["student"], edition, ignore=shutil.ignore_patterns("helpers", "lectures"))
