@@ -258,16 +258,21 @@ def test_student_setup_names_the_python_it_needs(course, tmp_path):
 def test_validate_fails_on_stub_and_passes_on_solution(course, tmp_path):
     edition = tmp_path / "edition"
     shutil.copytree(course["student"], edition, ignore=shutil.ignore_patterns("helpers", "lectures"))
-    tool = [sys.executable, str(edition / "tools" / "validate.py"), "t1", "--cell-timeout", "60"]
+    tool = [sys.executable, str(edition / "tools" / "validate.py"), "t1"]
     env = {**os.environ, "COURSE_FAST": "1"}
     stub = subprocess.run(tool, capture_output=True, text=True, env=env)
     assert stub.returncode != 0, stub.stdout
     assert "test_square" in stub.stdout and "NotImplementedError" in stub.stdout
+    # the grader's limits and mode are named, points are counted, no kernel transport noise
+    assert "FAST mode, at most 120 s per cell and 600 s per notebook" in stub.stdout
+    assert "visible tests: 0 / 3 points; written answers (1 point) are graded by hand" in stub.stdout
+    assert "without encryption" not in stub.stdout + stub.stderr
     nb = edition / "assignments" / tiny.FOLDER / tiny.NOTEBOOK
     nb.write_text(json.dumps(tiny.with_solution(json.loads(nb.read_text()),
                                                 "def square(x):\n    return np.asarray(x) ** 2\n")))
     good = subprocess.run(tool, capture_output=True, text=True, env=env)
     assert good.returncode == 0, good.stdout + good.stderr
+    assert "test_square" in good.stdout and "visible tests: 3 / 3 points" in good.stdout, good.stdout
 
 
 # ---------------------------------------------------------------- collect
