@@ -222,6 +222,19 @@ def test_submit_refuses_broken_work(course, tmp_path):
     tool = [sys.executable, str(edition / "tools" / "submit.py")]
     ok = subprocess.run(tool + ["t1", "jdoe"], capture_output=True, text=True)
     assert ok.returncode == 0 and (edition / "t1-jdoe.zip").exists(), ok.stderr
+    # the untouched, never-run stub is still zipped (partial credit), but not silently
+    assert "untouched stub" in ok.stderr and "not run top to bottom" in ok.stderr, ok.stderr
+    solved = tiny.with_solution(json.loads(nb.read_text()), "def square(x):\n    return np.asarray(x) ** 2\n")
+    code = [c for c in solved["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    for count, cell in enumerate(code, start=1):
+        cell["execution_count"] = count
+    nb.write_text(json.dumps(solved))
+    clean = subprocess.run(tool + ["t1", "jdoe"], capture_output=True, text=True)
+    assert clean.returncode == 0 and "WARNING" not in clean.stderr, clean.stderr
+    code[0]["execution_count"] = 99                            # edited and re-run out of order
+    nb.write_text(json.dumps(solved))
+    stale = subprocess.run(tool + ["t1", "jdoe"], capture_output=True, text=True)
+    assert "not run top to bottom" in stale.stderr and "NotImplementedError" not in stale.stderr
     with zipfile.ZipFile(edition / "t1-jdoe.zip") as zf:
         assert zf.namelist() == [f"{tiny.FOLDER}/{tiny.NOTEBOOK}"]
     bad_id = subprocess.run(tool + ["t1", "../evil"], capture_output=True, text=True)

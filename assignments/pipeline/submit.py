@@ -1,7 +1,9 @@
 """Student side: `make submit ASSIGNMENT=a1 STUDENT=<id>` writes a1-<id>.zip to hand in.
 
 The zip holds the assignment's notebooks (assignments/<folder>/*.ipynb) under <folder>/.
-It refuses, with a message saying why, when a notebook is missing or is not valid JSON.
+It refuses, with a message saying why, when a notebook is missing or is not valid JSON, and
+warns loudly (but still writes the zip: partial work earns partial credit) when answer cells are
+untouched or the notebook was not run top to bottom after its last edit.
 Standalone script (standard library only): it is copied into the student edition's tools/.
 """
 
@@ -56,6 +58,35 @@ def problems(folder: Path) -> list[str]:
     return out
 
 
+def _answer_cells(nb: dict) -> list[dict]:
+    return [c for c in nb.get("cells", []) if c.get("cell_type") == "code"
+            and (c.get("metadata", {}).get("nbgrader") or {}).get("solution")]
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def warnings(folder: Path) -> list[str]:
+    """What is probably a mistake in a notebook that is valid: untouched answers, not run."""
+    out = []
+    for name in expected_notebooks(folder):
+        nb = json.loads((folder / name).read_text(encoding="utf-8"))
+        answers = _answer_cells(nb)
+        untouched = [c for c in answers if "raise NotImplementedError" in _source(c)]
+        if answers and len(untouched) == len(answers):
+            out.append(f"{name}: every answer cell still raises NotImplementedError — is this the untouched stub?")
+        elif untouched:
+            out.append(f"{name}: {len(untouched)} of {len(answers)} answer cells still raise NotImplementedError")
+        code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code" and _source(c).strip()]
+        counts = [c.get("execution_count") for c in code]
+        if any(n is None for n in counts) or counts != sorted(counts):
+            out.append(f"{name}: not run top to bottom since its last edit (cells never run or run out of "
+                       "order); in JupyterLab use Kernel > Restart Kernel and Run All Cells, then save")
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Zip an assignment for submission.")
     parser.add_argument("assignment", nargs="?", default="", help="short id, e.g. a1")
@@ -83,6 +114,8 @@ def main(argv=None) -> int:
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in expected_notebooks(folder):
             zf.write(folder / name, f"{folder.name}/{name}")
+    for line in warnings(folder):
+        print(f"WARNING: {line}", file=sys.stderr)
     print(f"wrote {target} — hand this file in")
     return 0
 
