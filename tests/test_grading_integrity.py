@@ -130,6 +130,7 @@ def test_stored_notebooks_carry_no_hidden_flags(graded):
     for path in (graded["build"] / "nbgrader" / "autograded").rglob("*.ipynb"):
         text = path.read_text()
         assert "_grader_probe" not in text and "assert any(_seen)" not in text, path
+        assert "Fontconfig error" not in text, f"{path}: the sandbox hides the system font config"
 
 
 if __name__ == "__main__":  # list the cases
