@@ -403,6 +403,29 @@ def visible_text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
+def test_feedback_warns_about_ungraded_written_answers(course):
+    """Right after autograde the written answer (a_why) has no grade: make feedback says so."""
+    out = course["feedback_out"]
+    assert "written answer(s) not graded yet" in out and "a_why" in out, out
+    assert "formgrader" in out
+    # once a grader has scored it (nbgrader's own gradebook API, as formgrader does) it is no longer listed
+    import argparse
+
+    from assignments.pipeline import gradebook, layout
+
+    parser = argparse.ArgumentParser()
+    layout.add_arguments(parser)
+    lay = layout.from_args(parser.parse_args(course["lay"]))
+    from nbgrader.api import Gradebook
+
+    student = next(s for s in EXPECTED if gradebook.ungraded_written(lay, tiny.FOLDER, s))
+    with Gradebook(f"sqlite:///{lay.gradebook}", gradebook.COURSE_ID) as gb:
+        grade = gb.find_grade("a_why", tiny.NOTEBOOK.removesuffix(".ipynb"), tiny.FOLDER, student)
+        grade.manual_score = 1.0
+        gb.db.commit()
+    assert gradebook.ungraded_written(lay, tiny.FOLDER, student) == []
+
+
 def test_feedback_has_no_hidden_tests(course):
     pages = sorted((course["build"] / "nbgrader" / "feedback").rglob("*.html"))
     assert {p.parts[-3] for p in pages} == set(EXPECTED), course["feedback_out"]

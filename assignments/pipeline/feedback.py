@@ -97,6 +97,11 @@ def feedback(lay: layout.Layout, ident: str, students: list[str] | None = None) 
         html = sorted((lay.step("feedback") / student / a.folder).glob("*.html"))
         written += html
         print(f"{a.id} {student}: " + ", ".join(str(h) for h in html))
+        waiting = gradebook.ungraded_written(lay, a.folder, student)
+        if waiting:
+            print(f"WARNING {a.id} {student}: {len(waiting)} written answer(s) not graded yet "
+                  f"({', '.join(waiting)}): this feedback shows them as 0. Grade them in "
+                  "`nbgrader formgrader`, then run `make feedback` again before sending it.")
     return written
 
 

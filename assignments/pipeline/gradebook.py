@@ -145,3 +145,18 @@ def record_scores(layout: Layout, folder: str, student: str) -> tuple[float, flo
     with Gradebook(f"sqlite:///{layout.gradebook}", COURSE_ID) as gb:
         sub = gb.find_submission(folder, student)
         return float(sub.code_score or 0.0), float(sub.max_code_score or 0.0)
+
+
+def ungraded_written(layout: Layout, folder: str, student: str) -> list[str]:
+    """Names of the written answers of a submission still waiting for a grader (nbgrader's
+    needs_manual_grade): until graded, feedback and totals count them as 0."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{layout.gradebook}", COURSE_ID) as gb:
+        try:
+            sub = gb.find_submission(folder, student)
+        except MissingEntry:
+            return []
+        # formgrader clears needs_manual_grade itself; a score set through the API may not
+        return [f"{nb.name}:{g.name}" for nb in sub.notebooks for g in nb.grades
+                if g.needs_manual_grade and g.manual_score is None]
