@@ -16,7 +16,7 @@ from pathlib import Path
 from . import gradebook, layout, schedule
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "student_edition"
-STUDENT_TOOLS = ("validate.py", "submit.py")
+STUDENT_TOOLS = ("validate.py", "submit.py", "limits.py")  # validate reads the grader's limits
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
 
 

@@ -16,7 +16,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from limits import Limits  # noqa: E402  (the grader's own defaults, shipped beside this script)
 from submit import ROOT, find_assignment, problems  # noqa: E402
+
+GRADER = Limits()
 
 
 def first_line(text: str) -> str:
@@ -38,7 +41,7 @@ def _is_test(meta: dict) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
-def run_notebook(path: Path, cell_timeout: int) -> tuple[list[str], list[tuple[str, float, float]], float]:
+def run_notebook(path: Path, cell_timeout: float) -> tuple[list[str], list[tuple[str, float, float]], float]:
     """Execute one notebook; return (failures, [(test id, points earned, points)], points of
     written answers that are graded by hand)."""
     import nbformat
@@ -54,23 +57,23 @@ def run_notebook(path: Path, cell_timeout: int) -> tuple[list[str], list[tuple[s
         try:
             client.execute()
         except CellTimeoutError:
-            return [f"{path.name}: a cell ran longer than {cell_timeout} s (the grader stops it there)"], [], 0.0
+            return [f"{path.name}: a cell ran longer than {cell_timeout:g} s (the grader stops it there)"], [], 0.0
         except DeadKernelError:
             return [f"{path.name}: the kernel died (crash or out of memory)"], [], 0.0
     failures, tests, by_hand = [], [], 0.0
     for index, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+        name = meta.get("grade_id") or f"#{index}"
         for out in errors:
             kind = "test" if _is_test(meta) else "cell"
-            name = meta.get("grade_id") or f"#{index}"
             failures.append(
                 f"{path.name}: {kind} {name} ({first_line(cell.source)}): "
                 f"{out.get('ename')}: {str(out.get('evalue'))[:200]}"
             )
         points = float(meta.get("points", 0) or 0)
         if _is_test(meta):
-            tests.append((meta.get("grade_id", f"#{index}"), 0.0 if errors else points, points))
+            tests.append((name, 0.0 if errors else points, points))
         elif meta.get("grade") and meta.get("solution"):
             by_hand += points
     return failures, tests, by_hand
@@ -80,8 +83,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Run an assignment's notebooks and visible tests.")
     parser.add_argument("assignment", nargs="?", default="")
     parser.add_argument("--root", type=Path, default=ROOT)
-    parser.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell (the grader's limit)")
-    parser.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook (the grader's limit)")
+    parser.add_argument("--cell-timeout", type=float, default=GRADER.cell_timeout,
+                        help="seconds per cell (the grader's limit)")
+    parser.add_argument("--notebook-timeout", type=float, default=GRADER.notebook_timeout,
+                        help="seconds per notebook (the grader's limit)")
     args = parser.parse_args(argv)
     if not args.assignment:
         sys.exit("error: ASSIGNMENT is required, e.g. `make validate ASSIGNMENT=a1`")
@@ -93,8 +98,8 @@ def main(argv=None) -> int:
         print("\n".join(broken))
         return 1
     mode = "FAST" if os.environ["COURSE_FAST"] == "1" else "full"
-    print(f"Running {folder.name} as the grader does: {mode} mode, at most {args.cell_timeout} s per cell "
-          f"and {args.notebook_timeout} s per notebook. Each notebook prints which dataset it uses; the "
+    print(f"Running {folder.name} as the grader does: {mode} mode, at most {args.cell_timeout:g} s per cell "
+          f"and {args.notebook_timeout:g} s per notebook. Each notebook prints which dataset it uses; the "
           "grader uses CIFAR-10 only if the course staff gave it the files, else the built-in shapes world.")
     failures, tests, by_hand = [], [], 0.0
     for name in sorted(p.name for p in folder.glob("*.ipynb")):
@@ -103,7 +108,7 @@ def main(argv=None) -> int:
         seconds = time.monotonic() - start
         if seconds > args.notebook_timeout:
             found.append(f"{name}: took {seconds:.0f} s; the grader stops a notebook after "
-                         f"{args.notebook_timeout} s (everything after that scores 0)")
+                         f"{args.notebook_timeout:g} s (everything after that scores 0)")
         print(f"{name}: {'ok' if not found else 'FAILED'} ({seconds:.1f} s)")
         for test_id, got, points in scored:
             print(f"  {test_id:<40} {got:g} / {points:g}")
