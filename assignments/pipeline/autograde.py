@@ -99,11 +99,12 @@ def run_sandboxed(lay, jobs: list[dict], limits: Limits) -> None:
 class Prepared:
     """One notebook of one submission on its way through the sandbox."""
 
-    def __init__(self, name: str, nb, status: str, detail: str, notes: list[str], work: Path | None):
+    def __init__(self, name: str, nb, status: str, detail: str, notes: list[str], work: Path | None,
+                 forbidden: dict[str, str] | None = None):
         self.name, self.nb, self.status, self.detail, self.notes, self.work = name, nb, status, detail, notes, work
         self.canary = integrity.canary_code(integrity.nonce())
         self.probes: integrity.ProbeSet | None = None
-        self.findings = integrity.scan(nb) if work is not None else []
+        self.findings = integrity.scan(nb, forbidden) if work is not None else []
 
     def job(self) -> dict:
         w, probes = self.work, self.probes
@@ -138,7 +139,8 @@ def prepare(lay, a, student: str, name: str, tmp: Path) -> Prepared:
     for extra in (lay.step("release") / a.folder).iterdir():
         if extra.is_file() and extra.suffix != ".ipynb" and not extra.name.startswith("."):
             shutil.copy2(extra, scratch / extra.name)
-    item = Prepared(name, restored.notebook, status, detail, restored.changes, work)
+    item = Prepared(name, restored.notebook, status, detail, restored.changes, work,
+                    integrity.load_forbidden(lay.probes, a.folder))
     probes = integrity.load_probes(lay.probes, a.folder, name)
     if probes:  # inputs go where the kernel can read them; the references stay in this process
         item.probes = integrity.ProbeSet.prepare(probes, scratch / f"_grader_{integrity.nonce()}")

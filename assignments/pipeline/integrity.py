@@ -14,7 +14,9 @@ or swallow every error, and the kernel will still reply "ok". Three checks, from
    marked failed and the submission is flagged.
 3. **Scan**. The student's cells are read (never run) for tools that change how tests judge:
    IPython hooks and transformers, tracers, frame walking, `builtins`, assignments to
-   attributes of imported modules, redefining a name that a locked cell provides.
+   attributes of imported modules, redefining a name that a locked cell provides; and uses of
+   library code that computes a graded answer (each probes file's `FORBIDDEN`, e.g.
+   `torchvision.ops.nms` in the detection assignment).
 
 Any finding makes the submission `suspicious` in grades.csv, with the reasons in its notes.
 """
@@ -158,18 +160,74 @@ def _findings_in(tree: ast.AST, modules: set[str], provided: set[str]) -> list[t
     return found
 
 
-def scan(nb) -> list[str]:
-    """Reasons this notebook's student cells look like they tamper with grading (empty: none)."""
+def _import_paths(trees: list[ast.AST]) -> dict[str, str]:
+    """Local name -> the dotted path it was imported as (`import helpers as H`: H -> helpers)."""
+    paths = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    paths[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    paths[a.asname or a.name] = f"{node.module}.{a.name}"
+    return paths
+
+
+def _dotted(node: ast.AST, paths: dict[str, str]) -> str | None:
+    """`H.vlm.info_nce` -> "helpers.vlm.info_nce" when H was imported; None for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in paths:
+        return None
+    return ".".join([paths[node.id], *reversed(parts)])
+
+
+def _borrowed(tree: ast.AST, paths: dict[str, str], forbidden: dict[str, str]) -> list[tuple[int, str]]:
+    """Uses of library code that computes a graded answer (`forbidden`: dotted name -> why)."""
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, (ast.Attribute, ast.Name)) and isinstance(node.ctx, ast.Load):
+            names = [_dotted(node, paths)]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [f"{node.module}.{a.name}" for a in node.names]
+        for name in filter(None, names):
+            hit = next((f for f in forbidden if name == f or name.startswith(f + ".")), None)
+            if hit:
+                found.append((node.lineno, f"uses `{hit}`, which {forbidden[hit]}"))
+    return found
+
+
+def load_forbidden(probes_dir: Path, folder_name: str) -> dict[str, str]:
+    """FORBIDDEN of probes_dir/<folder>.py: dotted names a graded cell may not use -> why."""
+    module = _probes_module(probes_dir, folder_name)
+    return dict(getattr(module, "FORBIDDEN", {})) if module else {}
+
+
+def scan(nb, forbidden: dict[str, str] | None = None) -> list[str]:
+    """Reasons this notebook's student cells look like they tamper with grading (empty: none).
+
+    `forbidden` names library functions that compute a graded answer (torchvision's NMS in the
+    detection assignment, the course's own InfoNCE in helpers): a student cell that uses one is
+    reported too, so an instructor sees work that was borrowed rather than written.
+    """
     given = [c.source for c in nb.cells if c.cell_type == "code" and restore.is_protected(c)]
     mine = student_cells(nb)
     trees = [t for t in (_parse(s) for s in given + [s for _, s in mine]) if t is not None]
     modules, provided = _module_aliases(trees), _bound_by_locked(nb)
+    paths = _import_paths(trees)
     reasons = []
     for label, source in mine:
         tree = _parse(source)
         if tree is None:
             continue
-        for line, why in _findings_in(tree, modules, provided):
+        findings = _findings_in(tree, modules, provided) + _borrowed(tree, paths, forbidden or {})
+        for line, why in sorted(findings):
             reason = f"cell {label}, line {line}: {why}"
             if reason not in reasons:
                 reasons.append(reason)
@@ -308,15 +366,20 @@ def compare(path: Path, expected: tuple, tol: float) -> str:
 
 def load_probes(probes_dir: Path, folder_name: str, notebook: str) -> list[Probe]:
     """The probes of one notebook, from probes_dir/<folder>.py (none if there is no such file)."""
+    module = _probes_module(probes_dir, folder_name)
+    return [p for p in module.PROBES if p.notebook == notebook] if module else []
+
+
+def _probes_module(probes_dir: Path, folder_name: str):
     import importlib.util
 
     path = probes_dir / f"{folder_name}.py"
     if not path.is_file():
-        return []
+        return None
     spec = importlib.util.spec_from_file_location(f"_probes_{folder_name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return [p for p in module.PROBES if p.notebook == notebook]
+    return module
 
 
 def nonce() -> str:
