@@ -5,6 +5,7 @@
 #
 #   make release WEEK=N                   build/student/: the student edition up to week N
 #   make collect ASSIGNMENT=a1 FROM=DIR   import DIR/a1-<student>.zip into the gradebook's submitted/
+#        [STUDENTS=roster.csv]            LMS bulk downloads (Canvas names, Moodle folders): lms_id -> student
 #   make autograde ASSIGNMENT=a1          grade every collected submission, each sandboxed
 #        [JOBS=N]                         N at a time (default: the number of cores)
 #        [STUDENT="id1 id2"]              only these students
@@ -19,8 +20,8 @@ PIPELINE = $(PY) -m assignments.pipeline
 release: setup  ## student edition up to WEEK=N in build/student/
 	$(PIPELINE).release --week "$(WEEK)"
 
-collect: setup  ## import FROM=DIR/<ASSIGNMENT>-<student>.zip
-	$(PIPELINE).collect --assignment "$(ASSIGNMENT)" --from "$(FROM)"
+collect: setup  ## import FROM=DIR/<ASSIGNMENT>-<student>.zip (or an LMS bulk download; STUDENTS=roster.csv)
+	$(PIPELINE).collect --assignment "$(ASSIGNMENT)" --from "$(FROM)" $(if $(STUDENTS),--students "$(STUDENTS)")
 
 autograde: setup  ## grade every submission of ASSIGNMENT, sandboxed
 	COURSE_FAST=1 COURSE_OFFLINE=1 OPENBLAS_NUM_THREADS=1 $(PIPELINE).autograde --assignment "$(ASSIGNMENT)" \

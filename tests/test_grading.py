@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,8 @@ def course(tmp_path_factory):
     write_zip(inbox / "t1-bad$name.zip", {member: json.dumps(stub).encode()})
     write_zip(inbox / "t1-.hidden.zip", {member: json.dumps(stub).encode()})
     (inbox / "t1-corrupt.zip").write_bytes(b"PK\x03\x04 definitely not a zip")
+    late = datetime(2027, 1, 23, 9, 30, tzinfo=timezone.utc).timestamp()  # the due date is 2027-01-22 23:59
+    os.utime(inbox / "t1-chatty.zip", (late, late))
     zips_before = tree_hashes(inbox)
 
     collect_out = run("collect", "--assignment", "t1", "--from", str(inbox), *lay).stdout
@@ -334,8 +337,8 @@ def test_grades_csv(course):
     for student, (score, status, words) in EXPECTED.items():
         row = grades[student]
         assert row["assignment"] == "t1"
-        assert float(row["max_score"]) == tiny.MAX_SCORE, row
-        assert (float(row["score"]), row["status"]) == (score, status), (student, row, course["autograde_out"])
+        assert float(row["max_auto"]) == tiny.MAX_SCORE, row
+        assert (float(row["auto"]), row["status"]) == (score, status), (student, row, course["autograde_out"])
         for word in words:
             assert word in row["notes"], (student, word, row["notes"])
 
@@ -393,7 +396,7 @@ def test_parallel_and_serial_grading_agree(course):
         serial = json.loads((status / f"{student}.json").read_text())
         row = course["grades"][student]
         assert (f"{serial['score']:g}", serial["status"], "; ".join(serial["notes"])) == \
-            (row["score"], row["status"], row["notes"]), student
+            (row["auto"], row["status"], row["notes"]), student
 
 
 # ---------------------------------------------------------------- feedback
@@ -424,6 +427,33 @@ def test_feedback_warns_about_ungraded_written_answers(course):
         grade.manual_score = 1.0
         gb.db.commit()
     assert gradebook.ungraded_written(lay, tiny.FOLDER, student) == []
+
+
+def test_grades_have_manual_points_late_flag_and_summary(course):
+    """A written answer graded by hand (through nbgrader's API, as formgrader does) reaches grades.csv."""
+    from nbgrader.api import Gradebook
+
+    student = "solver"
+    with Gradebook(f"sqlite:///{course['gradebook']}", "dlcv") as gb:
+        grade = gb.find_grade("a_why", tiny.NOTEBOOK.removesuffix(".ipynb"), tiny.FOLDER, student)
+        grade.manual_score = 1.0
+        gb.db.commit()
+    out = run("grades", *course["lay"]).stdout
+    with open(course["build"] / "grades.csv") as fh:
+        rows = {row["student"]: row for row in csv.DictReader(fh)}
+    row = rows[student]
+    assert (row["auto"], row["manual"], row["max_manual"], row["total"], row["max_total"]) == ("3", "1", "1", "4", "4"), row
+    assert row["ungraded"] == ""
+    assert rows["kim"]["ungraded"] == "tiny:a_why" and rows["kim"]["manual"] == "0"
+    # the late flag comes from the zip's time and course.toml's due date
+    assert rows["chatty"]["late"] == "yes" and rows["chatty"]["submitted"].startswith("2027-01-23 09:30")
+    assert rows["solver"]["late"] == "no"
+    summary = course["build"] / "grades-summary"
+    assert (summary / "t1.png").stat().st_size > 5000
+    with open(summary / "summary.csv") as fh:
+        t1 = next(r for r in csv.DictReader(fh) if r["assignment"] == "t1")
+    assert int(t1["submissions"]) == len(EXPECTED) and int(t1["late"]) == 1, t1
+    assert "t1:" in out and "median" in out
 
 
 def test_feedback_has_no_hidden_tests(course):

@@ -116,7 +116,7 @@ def test_case(graded, folder, student, case, record_notebook_time):
         assert case.get("notes_contain", "") in row["notes"], context
     elif case.get("suspicious") is False:
         assert row["status"] != "suspicious", context
-    assert float(row["score"]) < float(row["max_score"]), context
+    assert float(row["auto"]) < float(row["max_auto"]), context
 
 
 def test_suspicious_rows_say_why(graded):

@@ -150,13 +150,24 @@ def record_scores(layout: Layout, folder: str, student: str) -> tuple[float, flo
 def ungraded_written(layout: Layout, folder: str, student: str) -> list[str]:
     """Names of the written answers of a submission still waiting for a grader (nbgrader's
     needs_manual_grade): until graded, feedback and totals count them as 0."""
+    found = scores(layout, folder, student)
+    return found["ungraded"] if found else []
+
+
+def scores(layout: Layout, folder: str, student: str) -> dict | None:
+    """Points of one submission as the gradebook has them now, hand grading included:
+    auto (test cells, after any override in formgrader), manual (written answers and tasks),
+    their maxima, and the written answers still waiting for a grader. None if not scored yet."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{layout.gradebook}", COURSE_ID) as gb:
         try:
             sub = gb.find_submission(folder, student)
         except MissingEntry:
-            return []
-        # formgrader clears needs_manual_grade itself; a score set through the API may not
-        return [f"{nb.name}:{g.name}" for nb in sub.notebooks for g in nb.grades
-                if g.needs_manual_grade and g.manual_score is None]
+            return None
+        return {"auto": float(sub.code_score or 0.0), "max_auto": float(sub.max_code_score or 0.0),
+                "manual": float((sub.written_score or 0.0) + (sub.task_score or 0.0)),
+                "max_manual": float((sub.max_written_score or 0.0) + (sub.max_task_score or 0.0)),
+                # formgrader clears needs_manual_grade itself; a score set through the API may not
+                "ungraded": [f"{nb.name}:{g.name}" for nb in sub.notebooks for g in nb.grades
+                             if g.needs_manual_grade and g.manual_score is None]}
