@@ -141,6 +141,7 @@ def course(tmp_path_factory):
                                                        source=str(paths["source"] / tiny.FOLDER / tiny.NOTEBOOK))),
         "netcat": tiny.with_solution(stub, solution + "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=5)\n"),
         "chatty": tiny.with_solution(stub, solution + "print('spam ' * 2_000_000)\n"),
+        "halfway": tiny.with_solution(stub, "def square(x):\n    return x * x if np.isscalar(x) else 0 * x\n"),
         "kim": with_answer(tiny.with_solution(stub, XSS_CODE), f"Because. {XSS}<iframe src='/api'></iframe>"),
     }
     inbox = root / "inbox"
@@ -328,6 +329,7 @@ EXPECTED = {  # student: (score, status, words that must appear in the notes)
     "netcat": (3, "ok", ["network access blocked"]),
     "chatty": (3, "ok", ["output truncated"]),
     "kim": (3, "ok", []),
+    "halfway": (1, "ok", []),  # passes the visible tests, fails the hidden one
 }
 
 
@@ -465,6 +467,12 @@ def test_feedback_has_no_hidden_tests(course):
         assert tiny.HIDDEN_CANARY not in raw and tiny.HIDDEN_CANARY not in text, page
         assert "BEGIN HIDDEN TESTS" not in text, page
         assert "assert square(3) == 9" in text, page  # visible tests stay visible
+    # a failed hidden test names itself through its assert message; its code stays hidden
+    halfway = visible_text(next(p for p in pages if p.parts[-3] == "halfway").read_text())
+    assert "hidden test: square of an integer array" in halfway
+    # kim's written answer has not been graded: the page says so instead of showing 0 points
+    kim = visible_text(next(p for p in pages if p.parts[-3] == "kim").read_text())
+    assert "to be graded by hand" in kim and "Score: 0.0 / 1.0" not in kim, kim[:2000]
 
 
 # ---------------------------------------------------------------- untrusted output

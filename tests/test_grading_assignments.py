@@ -180,3 +180,23 @@ def test_no_notebook_hands_out_graded_answers():
             leaks += [f"{other.relative_to(REPO)} gives `{line}` (graded in {path.name})"
                       for line in sorted(answers & lines)]
     assert not leaks, "\n".join(leaks)
+
+
+def test_every_hidden_assert_says_what_it_checks():
+    """Feedback hides hidden-test code but keeps an assert's message: without one a student reads
+    a bare `AssertionError:` and learns nothing."""
+    import ast
+    import textwrap
+
+    bare = []
+    for path in sorted(SOURCE.glob("*/*.ipynb")):
+        for src in cell_sources(path):
+            for block in HIDDEN_BLOCK.findall(src):
+                try:
+                    tree = ast.parse(textwrap.dedent(block))
+                except SyntaxError as err:
+                    bare.append(f"{path.parent.name}/{path.name}: a hidden block that is not whole statements ({err})")
+                    continue
+                bare += [f"{path.parent.name}/{path.name}: line {n.lineno} of a hidden block"
+                         for n in ast.walk(tree) if isinstance(n, ast.Assert) and n.msg is None]
+    assert not bare, bare

@@ -4,7 +4,10 @@ nbgrader's generate_feedback renders the autograded notebook, whose test cells h
 tests. We render from a scrubbed copy instead (build/nbgrader/feedback_src/): every test cell's
 source is the released one (hidden part removed), and every output of every cell is cleaned of
 lines of hidden-test code (a failing hidden assert prints its own line in the traceback, and
-student code can print whatever reaches it). HTML lands in build/nbgrader/feedback/<student>/<folder>/.
+student code can print whatever reaches it); the assert's message stays, so a failed hidden test
+still says what it checked (every hidden assert carries one: a test checks the sources).
+Written answers nobody has graded yet read "to be graded by hand" instead of 0 points.
+HTML lands in build/nbgrader/feedback/<student>/<folder>/.
 """
 
 from __future__ import annotations
@@ -71,6 +74,19 @@ def scrub(nb, source_nb, stub_nb):
     return nb
 
 
+def mark_ungraded(page: str, grade_ids: list[str]) -> str:
+    """nbgrader shows an answer nobody has graded yet as "Score: 0.0 / 2.0"; say what it is."""
+    for gid in grade_ids:
+        name = re.escape(gid)
+        page = re.sub(rf'(<a href="#{name}">[^<]*</a>) \(Score: [\d.]+ / ([\d.]+)\)',
+                      r"\1 (to be graded by hand: \2 point(s))", page)
+        page = re.sub(rf'(<a name="{name}"></a>.{{0,400}}?)Score: [\d.]+ / ([\d.]+)',
+                      r"\1To be graded by hand (\2 point(s))", page, count=1, flags=re.DOTALL)
+    notice = ('<div class="alert alert-info" style="margin:1em">Written answers are still to be graded by '
+              f"hand ({', '.join(grade_ids)}): the totals below do not include them yet.</div>")
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + notice, page, count=1)
+
+
 def feedback(lay: layout.Layout, ident: str, students: list[str] | None = None) -> list[Path]:
     a = schedule.load(lay.schedule).assignment(ident)
     autograded = lay.step("autograded")
@@ -98,6 +114,10 @@ def feedback(lay: layout.Layout, ident: str, students: list[str] | None = None) 
         written += html
         print(f"{a.id} {student}: " + ", ".join(str(h) for h in html))
         waiting = gradebook.ungraded_written(lay, a.folder, student)
+        for page in html:  # waiting holds "notebook:grade_id"
+            mine = [w.split(":", 1)[1] for w in waiting if w.split(":", 1)[0] == page.stem]
+            if mine:
+                page.write_text(mark_ungraded(page.read_text(), mine))
         if waiting:
             print(f"WARNING {a.id} {student}: {len(waiting)} written answer(s) not graded yet "
                   f"({', '.join(waiting)}): this feedback shows them as 0. Grade them in "
