@@ -105,7 +105,7 @@ def summarize(lay: layout.Layout, table: list[dict]) -> list[dict]:
         ax.hist(percent, bins=range(0, 105, 5), color="tab:blue", edgecolor="white")
         if percent:
             ax.axvline(statistics.median(percent), color="tab:orange", label=f"median {statistics.median(percent):.0f}%")
-            ax.legend(loc="upper left")
+            ax.legend(loc="upper center")
         ax.set(xlabel="total score (% of the maximum, written answers included)", ylabel="submissions",
                title=f"{assignment}: {len(graded)} graded submission(s)", xlim=(0, 100))
         fig.tight_layout()
