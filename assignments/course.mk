@@ -15,6 +15,7 @@
 #        [STUDENT="id1 id2"]              only these students
 #   make feedback ASSIGNMENT=a1           per-student HTML feedback (no hidden tests)
 #   make grades                           build/grades.csv
+#   make bench-grading [ASSIGNMENTS="a1 a2"] [N=4]   submissions per hour at JOBS=1 and JOBS=2
 #   make hub-test                         the hub config (assignments/hub/) for real; root: adds 2 users
 
 PY ?= .venv/bin/python
@@ -51,3 +52,7 @@ hub-test: setup  ## JupyterHub with assignments/hub/ on 127.0.0.1: two students 
 	@test -x $(CHP) || { npm install --silent --no-fund --no-audit --prefix $(dir $(PY))../node \
 		configurable-http-proxy@5.3.0 && ln -sf ../node/node_modules/.bin/configurable-http-proxy $(CHP); }
 	COURSE_HUB_TEST=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/test_hub.py -q -x
+
+bench-grading: setup  ## submissions per hour at JOBS=1 and JOBS=2 (ASSIGNMENTS="a1 a2", N=4 solution copies)
+	COURSE_FAST=1 COURSE_OFFLINE=1 OPENBLAS_NUM_THREADS=1 $(PY) assignments/bench/grading_throughput.py \
+		$(or $(ASSIGNMENTS),a1 a2) --submissions $(or $(N),4)
