@@ -495,3 +495,23 @@ def test_student_html_is_inert(course):
     kinds = {k for c in nb["cells"] for o in c.get("outputs", []) for k in o.get("data", {})}
     assert kinds <= {"text/plain", "text/html", "image/png", "image/jpeg", "text/latex", "application/json"}, kinds
     assert "<b>bold</b>" in rendered  # harmless markup survives
+
+
+# ---------------------------------------------------------------- grading on several hosts
+
+
+def test_run_and_score_phases_split_the_work(course):
+    """--phase run touches no gradebook (other hosts can do it); --phase score finishes the job."""
+    status = course["build"] / "nbgrader" / "status" / tiny.FOLDER / "solver.json"
+    gradebook_before = course["gradebook"].read_bytes()
+    run("autograde", "--assignment", "t1", "--phase", "run", "--student", "solver", *LIMITS, *course["lay"])
+    assert course["gradebook"].read_bytes() == gradebook_before
+    assert json.loads(status.read_text())["scored"] is False
+    run("grades", *course["lay"])
+    with open(course["build"] / "grades.csv") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["student"] == "solver")
+    assert row["status"] == "not autograded" and "--phase score" in row["notes"], row
+    out = run("autograde", "--assignment", "t1", "--phase", "score", *course["lay"]).stdout
+    assert "1 run(s) scored" in out, out
+    record = json.loads(status.read_text())
+    assert "scored" not in record and (record["score"], record["status"]) == (3.0, "ok"), record

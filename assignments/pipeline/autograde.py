@@ -271,13 +271,46 @@ def kernel_threads(jobs: int) -> str:
     return os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // jobs))
 
 
+def require_released(lay, a) -> None:
+    """A grading host without the gradebook needs the release and its source snapshot."""
+    for path in (lay.step("release") / a.folder, gradebook.snapshot(lay, a.folder)):
+        if not any(path.glob("*.ipynb")):
+            raise SystemExit(f"error: {path} is missing: run `make release` on the gradebook's host and "
+                             "share build/nbgrader/release and build/nbgrader/released_source with this one")
+
+
+def score_pending(lay, ident: str, students: list[str] | None = None) -> list[dict]:
+    """The second half of `--phase run` on other hosts: score every run not yet in the gradebook."""
+    a = schedule.load(lay.schedule).assignment(ident)
+    gradebook.ensure_generated(lay, a.folder)
+    records = []
+    for path in sorted((lay.step("status") / a.folder).glob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("scored", True) or (students and record["student"] not in students):
+            continue
+        record.pop("scored")
+        try:
+            record = score_student(lay, a, record)
+        except Exception as err:  # noqa: BLE001
+            record = grader_error(a, record["student"], err)
+        path.write_text(json.dumps(record, indent=1))
+        print(f"{a.id} {record['student']}: {record['score']:g}/{record['max_score']:g} {record['status']}")
+        records.append(record)
+    print(f"{a.id}: {len(records)} run(s) scored into the gradebook")
+    return records
+
+
 def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
-              limits: Limits | None = None, jobs: int = 1) -> list[dict]:
+              limits: Limits | None = None, jobs: int = 1, phase: str = "all") -> list[dict]:
     """Grade `students` (default: everyone collected), `jobs` submissions at a time.
 
     Each submission runs in its own sandbox (threads here only wait on those processes); the
     gradebook is written by this thread alone, one student at a time, as each run finishes.
+    phase "run" only runs and checks (no gradebook: any number of hosts sharing build/ can do
+    their share of the students), "score" then scores what they left (see score_pending).
     """
+    if phase == "score":
+        return score_pending(lay, ident, students)
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from tqdm.auto import tqdm
@@ -290,7 +323,10 @@ def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
     if not students:
         print(f"{a.id}: nothing collected yet (run `make collect ASSIGNMENT={a.id} FROM=...`)")
         return []
-    gradebook.ensure_generated(lay, a.folder)
+    if phase == "run":
+        require_released(lay, a)
+    else:
+        gradebook.ensure_generated(lay, a.folder)
     if sandbox.mode() != sandbox.ISOLATED:
         print(sandbox.WARNINGS[sandbox.mode()])
     status_dir = lay.step("status") / a.folder
@@ -308,7 +344,9 @@ def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
             tqdm(total=len(students), desc=f"{a.id} autograde ({jobs} at a time)", unit="submission") as bar:
         for future in as_completed([pool.submit(run, s) for s in students]):
             record = future.result()
-            if record["status"] != "grader error":
+            if phase == "run":
+                record |= {"scored": False, "score": 0.0, "max_score": 0.0}
+            elif record["status"] != "grader error":
                 try:
                     record = score_student(lay, a, record)
                 except Exception as err:  # noqa: BLE001
@@ -316,7 +354,8 @@ def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
             (status_dir / f"{record['student']}.json").write_text(json.dumps(record, indent=1))
             records.append(record)
             notes = "; ".join(record["notes"])
-            tqdm.write(f"{a.id} {record['student']}: {record['score']:g}/{record['max_score']:g} "
+            points = "run, not scored yet" if phase == "run" else f"{record['score']:g}/{record['max_score']:g}"
+            tqdm.write(f"{a.id} {record['student']}: {points} "
                        f"{record['status']} in {record['seconds']:.1f} s" + (f" — {notes}" if notes else ""))
             bar.update()
     return sorted(records, key=lambda r: r["student"])
@@ -328,12 +367,14 @@ def main(argv=None) -> None:
     parser.add_argument("--student", action="append", default=None, help="only these (repeatable)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("COURSE_GRADE_JOBS") or os.cpu_count() or 1),
                         help="submissions graded at once (default: the number of cores)")
+    parser.add_argument("--phase", choices=("all", "run", "score"), default="all",
+                        help="run: sandboxed runs only, no gradebook (hosts sharing build/); score: score those runs")
     Limits.add_arguments(parser)
     layout.add_arguments(parser)
     args = parser.parse_args(argv)
     if not args.assignment:
         sys.exit("error: ASSIGNMENT is required, e.g. `make autograde ASSIGNMENT=a1`")
-    autograde(layout.from_args(args), args.assignment, args.student, Limits.resolve(args), args.jobs)
+    autograde(layout.from_args(args), args.assignment, args.student, Limits.resolve(args), args.jobs, args.phase)
 
 
 if __name__ == "__main__":

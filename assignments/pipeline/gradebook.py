@@ -23,6 +23,16 @@ if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 
+def db_url(layout: Layout) -> str:
+    """The gradebook database: SQLite in the build folder, or COURSE_GRADEBOOK_URL (any SQLAlchemy
+    URL nbgrader accepts, e.g. postgresql://grader@db/dlcv) when graders on several hosts share one."""
+    return os.environ.get("COURSE_GRADEBOOK_URL") or f"sqlite:///{layout.gradebook}"
+
+
+def exists(layout: Layout) -> bool:
+    return "COURSE_GRADEBOOK_URL" in os.environ or layout.gradebook.exists()
+
+
 def link_source(layout: Layout) -> None:
     """nbgrader wants source/ inside its root; we point a symlink at the real source folder."""
     layout.course.mkdir(parents=True, exist_ok=True)
@@ -42,7 +52,7 @@ def configure(c, layout: Layout) -> None:
     root = layout.course
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.db_url = f"sqlite:///{layout.gradebook}"
+    c.CourseDirectory.db_url = db_url(layout)
     c.CourseDirectory.source_directory = "source"
     c.CourseDirectory.release_directory = "release"
     c.CourseDirectory.submitted_directory = "submitted"
@@ -142,7 +152,7 @@ def record_scores(layout: Layout, folder: str, student: str) -> tuple[float, flo
 
     result = api(layout, **_classes(SCORING)).autograde(folder, student, force=True, create=True)
     check(result, f"autograde of {student}")
-    with Gradebook(f"sqlite:///{layout.gradebook}", COURSE_ID) as gb:
+    with Gradebook(db_url(layout), COURSE_ID) as gb:
         sub = gb.find_submission(folder, student)
         return float(sub.code_score or 0.0), float(sub.max_code_score or 0.0)
 
@@ -160,7 +170,7 @@ def scores(layout: Layout, folder: str, student: str) -> dict | None:
     their maxima, and the written answers still waiting for a grader. None if not scored yet."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{layout.gradebook}", COURSE_ID) as gb:
+    with Gradebook(db_url(layout), COURSE_ID) as gb:
         try:
             sub = gb.find_submission(folder, student)
         except MissingEntry:

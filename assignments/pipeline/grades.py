@@ -50,7 +50,7 @@ def lateness(lay: layout.Layout, a: schedule.Assignment, student: str) -> tuple[
 
 def points(lay: layout.Layout, a: schedule.Assignment, student: str, record: dict) -> dict:
     """Points from the gradebook (hand grading included); the status file's if it has none."""
-    found = gradebook.scores(lay, a.folder, student) if lay.gradebook.exists() else None
+    found = gradebook.scores(lay, a.folder, student) if gradebook.exists(lay) else None
     if found is None:
         found = {"auto": record.get("score", 0.0), "max_auto": record.get("max_score", 0.0),
                  "manual": 0.0, "max_manual": 0.0, "ungraded": []}
@@ -68,15 +68,17 @@ def rows(lay: layout.Layout) -> list[dict]:
             submitted, late = lateness(lay, a, student)
             row = {"student": student, "assignment": a.id, "submitted": submitted, "late": late}
             status_file = lay.step("status") / a.folder / f"{student}.json"
-            if status_file.exists():
-                r = json.loads(status_file.read_text())
+            r = json.loads(status_file.read_text()) if status_file.exists() else {}
+            if r and r.get("scored", True):
                 row |= points(lay, a, student, r)
                 row |= {"status": r.get("status", "ok"), "notes": "; ".join(r.get("notes", [])),
                         "seconds": r.get("seconds", "")}
-            else:
+            else:  # not run yet, or run on another host and not scored yet
                 row |= {"auto": "0", "max_auto": "", "manual": "0", "max_manual": "", "total": "0",
                         "max_total": "", "ungraded": "", "status": "not autograded",
-                        "notes": f"run `make autograde ASSIGNMENT={a.id}`", "seconds": ""}
+                        "notes": (f"ran, not scored: `python -m assignments.pipeline.autograde --assignment {a.id} "
+                                  "--phase score`") if r else f"run `make autograde ASSIGNMENT={a.id}`",
+                        "seconds": ""}
             out.append(row)
     return out
 
