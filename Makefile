@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Jupyter refuses to run as root unless told to (containers, CI boxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup lab test check lint lectures bench clean distclean
+.PHONY: help setup lab test check lint lectures site bench clean distclean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -38,7 +38,7 @@ test: setup  ## everything, offline, FAST mode: lint, unit tests, notebooks, gra
 
 check: setup  ## the inner loop, < 1 min: lint and unit tests (no notebooks, no grading pipeline)
 	$(MAKE) --no-print-directory lint
-	COURSE_FAST=1 COURSE_OFFLINE=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests -q -m "not notebooks and not grading"
+	COURSE_FAST=1 COURSE_OFFLINE=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests -q -m "not notebooks and not grading and not browser"
 
 lint: setup  ## ruff over Python and notebooks, and no stored notebook outputs
 	$(VENV)/bin/ruff check .
@@ -47,6 +47,11 @@ lint: setup  ## ruff over Python and notebooks, and no stored notebook outputs
 # FAST=1: FAST mode with the 60 s budget, into build/lectures-fast/ (full mode: 300 s, build/lectures/).
 lectures: setup  ## every lecture in full mode, 5 min each, into build/lectures/*.html; time + claims tables (FAST=1: 60 s)
 	COURSE_OFFLINE=1 $(PY) tests/nbrun.py $(if $(filter 1,$(FAST)),--fast --html build/lectures-fast,--html build/lectures) lectures/*.ipynb
+
+# FAST=1: FAST mode; LECTURES="01_intro_history 02_image_classification": only these (default: all).
+site: setup  ## offline HTML edition in build/site/ (index, every lecture executed, math, no network)
+	COURSE_OFFLINE=1 $(PY) -m assignments.pipeline.site $(if $(filter 1,$(FAST)),--fast) \
+		$(if $(LECTURES),--lectures "$(LECTURES)")
 
 bench: setup  ## benchmarks of the reference solutions against torch
 	@for b in assignments/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -1,0 +1,83 @@
+"""The course in a real browser: JupyterLab in headless chromium, driven by Playwright.
+
+One JupyterLab (FAST mode, random port and token) serves a scratch folder holding a copy of the
+lectures and a fresh student edition. For lecture 02 and lecture 07 (both have sliders and a
+dropdown): Run All from the menu, save, and fail on an error output or a cell that did not run
+(read from the saved file), on a figure that is not an image, on a widget that is not a live
+control, and on a slider whose drag does not redraw its figure. Then nbgrader's Validate button
+on the student edition of A1 must run the notebook's tests. Screenshots: build/browser/.
+
+Without chromium these tests FAIL and say how to install it: a skipped browser test would hide
+a broken install. `make check` deselects them (-m "not browser"); `make test` runs them.
+To see a check fail: tests/browser_lab.py --plant-error N / --disable-extension NAME.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from browser_lab import (
+    REPO,
+    browser_for,
+    check_lecture,
+    check_validate,
+    chromium_executable,
+    running_lab,
+)
+
+pytestmark = pytest.mark.browser
+
+LECTURES = ["02_image_classification", "07_rnn_lstm_gru"]
+A1_NOTEBOOK = "release/student/assignments/a1_classification/knn.ipynb"
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """A copy of the lectures and a student edition (release --week 99) side by side."""
+    root = tmp_path_factory.mktemp("browser")
+    shutil.copytree(REPO / "lectures", root / "lectures", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    subprocess.run([sys.executable, "-m", "assignments.pipeline.release", "--week", "99",
+                    "--build-dir", str(root / "release")], cwd=REPO, check=True, capture_output=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def browser(scratch):
+    try:
+        chromium_executable()
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+    with running_lab(scratch, scratch) as lab, browser_for(lab) as guard:
+        yield lab, guard
+        assert not guard.blocked, f"the lab pages tried to leave the machine: {guard.blocked[:5]}"
+
+
+def test_chromium_is_installed():
+    try:
+        chromium_executable()
+    except RuntimeError as err:
+        pytest.fail(str(err), pytrace=False)
+
+
+@pytest.mark.parametrize("stem", LECTURES)
+def test_lecture_runs_in_jupyterlab(browser, stem, record_notebook_time):
+    lab, guard = browser
+    start = time.perf_counter()
+    problems = check_lecture(guard.context, lab, f"lectures/{stem}.ipynb")
+    record_notebook_time(f"{stem} (JupyterLab in chromium)", time.perf_counter() - start,
+                         "ok" if not problems else "FAILED")
+    assert not problems, f"{stem} in JupyterLab (log: {lab.log}):\n" + "\n".join(problems)
+
+
+def test_nbgrader_validate_button_runs_on_the_student_edition(browser):
+    lab, guard = browser
+    assert (lab.root / A1_NOTEBOOK).exists(), os.listdir(lab.root / "release" / "student" / "assignments")
+    outcome, problems = check_validate(guard.context, lab, A1_NOTEBOOK)
+    assert not problems, "\n".join(problems)
+    # the untouched student notebook has unanswered cells: its tests must run and fail
+    assert outcome == "validation-failed", f"Validate on the unanswered A1 notebook said {outcome}"
