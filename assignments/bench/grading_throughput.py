@@ -2,8 +2,9 @@
 
     .venv/bin/python assignments/bench/grading_throughput.py a1 a2 --submissions 4   # `make bench-grading`
 
-For each assignment: release it into a scratch build folder, hand in N copies of the source
-solution (every notebook runs to the end, the slowest honest case), collect them, then autograde
+For each assignment: release it into a scratch build folder, hand in N copies of the released
+stub with every answer cell filled in from the source solution (every notebook runs to the end,
+the slowest honest case), collect them, then autograde
 all N one at a time and again two at a time, in this one process, through the real sandboxed
 pipeline. Prints seconds, submissions per hour and the speed-up, and checks both runs gave the
 same grades (a parallel grader that changes a grade is a bug, not a speed-up). Times stretch with
@@ -31,15 +32,30 @@ def scratch_layout(build: Path) -> layout.Layout:
     return layout.from_args(argparse.Namespace(build_dir=build, source_dir=None, schedule=None, lectures_dir=None))
 
 
+def solved(stub: dict, source: dict) -> dict:
+    """What a student who got everything right hands in: the released stub, answer cells filled in."""
+    def gid(cell):
+        return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+    answers = {gid(c): c["source"] for c in source["cells"]
+               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    out = json.loads(json.dumps(stub))
+    for cell in out["cells"]:
+        cell["source"] = answers.get(gid(cell), cell["source"])
+    return out
+
+
 def hand_in(lay: layout.Layout, a: schedule.Assignment, n: int, inbox: Path) -> list[str]:
-    """n zips of the source solution, as `make submit` names them; collected into the build."""
+    """n zips of a fully solved stub, as `make submit` names them; collected into the build."""
     inbox.mkdir(parents=True, exist_ok=True)
     names = sorted(p.name for p in (lay.source / a.folder).glob("*.ipynb"))
+    work = {name: json.dumps(solved(json.loads((lay.step("release") / a.folder / name).read_text()),
+                                    json.loads((lay.source / a.folder / name).read_text()))) for name in names}
     students = [f"bench{i + 1}" for i in range(n)]
     for student in students:
         with zipfile.ZipFile(inbox / f"{a.id}-{student}.zip", "w") as zf:
-            for name in names:
-                zf.write(lay.source / a.folder / name, f"{a.folder}/{name}")
+            for name, text in work.items():
+                zf.writestr(f"{a.folder}/{name}", text)
     collect.collect(lay, a.id, inbox)
     return students
 

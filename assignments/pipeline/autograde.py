@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import warnings
 from pathlib import Path
 
@@ -262,7 +263,7 @@ def score_student(lay, a, record: dict) -> dict:
 def grader_error(a, student: str, err: Exception) -> dict:
     return {"student": student, "assignment": a.id, "status": "grader error",
             "notes": [f"{type(err).__name__}: {str(err)[:300]}"], "score": 0.0,
-            "max_score": 0.0, "seconds": 0.0, "notebooks": {}, "error": str(err)[-5000:]}
+            "max_score": 0.0, "seconds": 0.0, "notebooks": {}, "error": traceback.format_exc()[-5000:]}
 
 
 def kernel_threads(jobs: int) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import json
 import secrets
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -92,13 +93,24 @@ def _bound_by_locked(nb) -> set[str]:
     return names
 
 
+# CPython 3.11's ast.parse is not thread-safe (gh-106905: "AST constructor recursion depth
+# mismatch" when two threads build trees at once), and autograde prepares JOBS submissions in threads.
+_AST_LOCK = threading.Lock()
+
+
 def _parse(source: str) -> ast.AST | None:
     # IPython magics are not Python; blank them out so the rest of the cell can be read
     lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
-    try:
-        return ast.parse("\n".join(lines))
-    except SyntaxError:
-        return None
+    for attempt in range(3):
+        try:
+            with _AST_LOCK:
+                return ast.parse("\n".join(lines))
+        except (SyntaxError, ValueError):  # ValueError: a NUL byte in the source
+            return None
+        except SystemError:  # the race above, with a parse outside this module (e.g. traceback's)
+            if attempt == 2:
+                raise
+    return None
 
 
 def student_cells(nb) -> list[tuple[str, str]]:
