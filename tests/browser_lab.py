@@ -11,7 +11,11 @@ Also a script, to look at one notebook by hand or to show that the checks fail:
     .venv/bin/python tests/browser_lab.py NOTEBOOK --plant-error 3   # code cell 3 raises
 
 It copies the notebook's folder to a scratch folder, runs the same checks as the tests, prints
-the problems and exits 1 if there are any. Screenshots go to build/browser/.
+the problems and exits 1 if there are any. Screenshots go to build/browser/. And for `make site`:
+
+    unshare -n .venv/bin/python tests/browser_lab.py --site build/site/02_image_classification.html
+
+opens pages from disk with the network cut and checks math, images, control notes, navigation.
 """
 
 from __future__ import annotations
@@ -343,34 +347,122 @@ def shut_down_kernels(page, lab: Lab) -> None:
         page.request.delete(f"{lab.url}api/kernels/{kernel['id']}", headers=headers)
 
 
+# ---------------------------------------------------------------- the offline site (make site)
+
+
+def check_site_page(context, page_path: Path, shots: Path = SHOTS) -> list[str]:
+    """A page of build/site/ opened from disk: math typeset, every image decoded, controls listed.
+
+    Screenshots the first display equation and the first control note with its figure.
+    """
+    shots.mkdir(parents=True, exist_ok=True)
+    name = f"site-{page_path.stem}"
+    page = context.new_page()
+    failed = []
+    page.on("requestfailed", lambda request: None if request.url.startswith("about:") else failed.append(request.url))
+    page.goto(page_path.resolve().as_uri())
+    problems = []
+    try:  # MathJax 2 runs its queue after load; a callback at the end of it marks the page typeset
+        page.wait_for_function("() => window.MathJax && MathJax.Hub", timeout=TIMEOUT_MS)
+        page.evaluate("() => MathJax.Hub.Queue(() => { window.siteTypeset = true; })")
+        page.wait_for_function("() => window.siteTypeset === true", timeout=TIMEOUT_MS)
+    except Exception:
+        problems.append("MathJax did not load or did not finish typesetting")
+    stats = page.evaluate("""() => ({
+        math: document.querySelectorAll('script[type^="math/tex"]').length,
+        typeset: document.querySelectorAll('.MathJax, .MathJax_Display').length,
+        errors: document.querySelectorAll('.MathJax_Error, merror').length,
+        images: document.querySelectorAll('img').length,
+        broken: [...document.querySelectorAll('img')].filter(i => !i.complete || i.naturalWidth === 0).length,
+        controls: document.querySelectorAll('.site-controls').length,
+        nav: document.querySelectorAll('nav.site a').length})""")
+    lecture = page_path.stem != "index"  # the index is a table of links, without math or figures
+    if lecture and (stats["math"] == 0 or stats["typeset"] < stats["math"]):
+        problems.append(f"{stats['math']} formula(s), {stats['typeset']} typeset")
+    if stats["errors"]:
+        problems.append(f"{stats['errors']} formula(s) failed to typeset")
+    if (lecture and stats["images"] == 0) or stats["broken"]:
+        problems.append(f"{stats['images']} image(s), {stats['broken']} not shown")
+    if stats["nav"] < 2:
+        problems.append("no navigation bar")
+    missing = page.evaluate("""() => [...document.querySelectorAll('a[href$=".html"]')]
+        .map(a => a.getAttribute('href')).filter(h => !h.includes('//'))""")
+    missing = sorted({h for h in missing if not (page_path.parent / h).exists()})
+    if missing:
+        problems.append(f"links to pages that do not exist: {missing[:5]}")
+    if failed:
+        problems.append(f"requests failed (network or missing file): {failed[:5]}")
+    display = page.locator(".MathJax_Display").first
+    if display.count():
+        display.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / f"{name}-math.png"))
+    note = page.locator(".site-controls").first
+    if note.count():  # the static figure sits in the output right above the note
+        note.scroll_into_view_if_needed()
+        page.mouse.wheel(0, -350)
+        page.screenshot(path=str(shots / f"{name}-slider-figure.png"))
+    print(f"{page_path.name}: {stats}", flush=True)
+    page.close()
+    return problems
+
+
+@contextmanager
+def offline_browser():
+    """Chromium for local files: offline, and no host name resolves."""
+    executable = chromium_executable()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=["--host-resolver-rules=MAP * ~NOTFOUND"])
+        context = browser.new_context(viewport={"width": 1300, "height": 1000}, offline=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            browser.close()
+
+
 # ---------------------------------------------------------------- by hand
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notebook", type=Path)
+    parser.add_argument("notebook", type=Path, nargs="?")
     parser.add_argument("--disable-extension", action="append", default=[],
                         help="a JupyterLab extension to disable, e.g. @jupyter-widgets/jupyterlab-manager")
     parser.add_argument("--plant-error", type=int, metavar="N",
                         help="make code cell N raise (to see the check fail)")
+    parser.add_argument("--site", type=Path, nargs="+", metavar="PAGE",
+                        help="check pages of build/site/ offline instead (run under `unshare -n` to cut the network)")
     args = parser.parse_args(argv)
-    scratch = Path(tempfile.mkdtemp(prefix="browser-lab-"))
-    shutil.copytree(args.notebook.resolve().parent, scratch / "nb",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    target = scratch / "nb" / args.notebook.name
-    if args.plant_error is not None:
-        nb = json.loads(target.read_text())
-        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-        code[args.plant_error]["source"] = "raise ValueError('planted failure')\n"
-        target.write_text(json.dumps(nb))
     start = time.perf_counter()
-    with running_lab(scratch, scratch, tuple(args.disable_extension)) as lab, browser_for(lab) as guard:
-        problems = check_lecture(guard.context, lab, f"nb/{args.notebook.name}")
-        if guard.blocked:
-            problems.append(f"requests left the machine: {guard.blocked[:5]}")
-    print(f"{time.perf_counter() - start:.0f} s, scratch {scratch} (lab.log there)")
+    if args.site:
+        with offline_browser() as context:
+            problems = [f"{p.name}: {problem}" for p in args.site for problem in check_site_page(context, p)]
+    elif args.notebook:
+        problems = check_by_hand(args.notebook, args.disable_extension, args.plant_error)
+    else:
+        parser.error("give a NOTEBOOK or --site PAGE...")
+    print(f"{time.perf_counter() - start:.0f} s; screenshots in {SHOTS}")
     print("\n".join(["FAIL:", *problems]) if problems else "PASS")
     return 1 if problems else 0
+
+
+def check_by_hand(notebook: Path, disabled: list[str], plant_error: int | None) -> list[str]:
+    scratch = Path(tempfile.mkdtemp(prefix="browser-lab-"))
+    shutil.copytree(notebook.resolve().parent, scratch / "nb", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    target = scratch / "nb" / notebook.name
+    if plant_error is not None:
+        nb = json.loads(target.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        code[plant_error]["source"] = "raise ValueError('planted failure')\n"
+        target.write_text(json.dumps(nb))
+    print(f"scratch {scratch} (lab.log there)")
+    with running_lab(scratch, scratch, tuple(disabled)) as lab, browser_for(lab) as guard:
+        problems = check_lecture(guard.context, lab, f"nb/{notebook.name}")
+        if guard.blocked:
+            problems.append(f"requests left the machine: {guard.blocked[:5]}")
+    return problems
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ lectures and a fresh student edition. For lecture 02 and lecture 07 (both have s
 dropdown): Run All from the menu, save, and fail on an error output or a cell that did not run
 (read from the saved file), on a figure that is not an image, on a widget that is not a live
 control, and on a slider whose drag does not redraw its figure. Then nbgrader's Validate button
-on the student edition of A1 must run the notebook's tests. Screenshots: build/browser/.
+on the student edition of A1 must run the notebook's tests. Last, `make site` for lecture 01
+(FAST) must give pages that show their math, figures and links with the network off.
+Screenshots: build/browser/.
 
 Without chromium these tests FAIL and say how to install it: a skipped browser test would hide
 a broken install. `make check` deselects them (-m "not browser"); `make test` runs them.
@@ -25,10 +27,13 @@ from browser_lab import (
     REPO,
     browser_for,
     check_lecture,
+    check_site_page,
     check_validate,
     chromium_executable,
+    offline_browser,
     running_lab,
 )
+from nbrun import remote_scripts
 
 pytestmark = pytest.mark.browser
 
@@ -81,3 +86,17 @@ def test_nbgrader_validate_button_runs_on_the_student_edition(browser):
     assert not problems, "\n".join(problems)
     # the untouched student notebook has unanswered cells: its tests must run and fail
     assert outcome == "validation-failed", f"Validate on the unanswered A1 notebook said {outcome}"
+
+
+def test_site_pages_work_offline(tmp_path):
+    """`make site` on one short lecture: math typeset from the local MathJax, figures, navigation."""
+    out = tmp_path / "site"
+    build = subprocess.run([sys.executable, "-m", "assignments.pipeline.site", "--fast", "--out", str(out),
+                            "--lectures", "01_intro_history"], cwd=REPO, capture_output=True, text=True)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    html = (out / "01_intro_history.html").read_text()
+    assert not remote_scripts(html), f"the page loads scripts from the network: {remote_scripts(html)}"
+    with offline_browser() as context:
+        problems = [f"{name}: {p}" for name in ("index.html", "01_intro_history.html")
+                    for p in check_site_page(context, out / name)]
+    assert not problems, "\n".join(problems)

@@ -143,6 +143,7 @@ def _nbrun():
     """tests/nbrun.py, the course's notebook runner (make lectures and the tests use it too)."""
     spec = importlib.util.spec_from_file_location("nbrun", REPO / "tests" / "nbrun.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["nbrun"] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
