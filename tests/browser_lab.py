@@ -392,6 +392,7 @@ def check_site_page(context, page_path: Path, shots: Path = SHOTS) -> list[str]:
         problems.append(f"links to pages that do not exist: {missing[:5]}")
     if failed:
         problems.append(f"requests failed (network or missing file): {failed[:5]}")
+    page.screenshot(path=str(shots / f"{name}-top.png"))
     display = page.locator(".MathJax_Display").first
     if display.count():
         display.scroll_into_view_if_needed()
