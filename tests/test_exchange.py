@@ -161,6 +161,20 @@ def test_submission_owned_by_someone_else_is_refused(round_trip, tmp_path):
     assert forged.exists() and (forged / tiny.NOTEBOOK).read_text() == "{}"
 
 
+def test_symlinked_notebook_is_not_followed(round_trip, tmp_path):
+    """A student's link must not make the instructor's account read a file for them."""
+    exchange = tmp_path / "exchange"
+    run("exchange", "publish", "--week", "1", "--exchange", str(exchange), *round_trip["lay"])
+    linked = exchange / "dlcv" / "inbound" / f"carol+{tiny.FOLDER}+2026-01-01 00:00:00.000000 UTC+abc"
+    linked.mkdir()
+    secret = tmp_path / "instructor_only.ipynb"
+    secret.write_text(json.dumps({"cells": [], "secret": "s3cret"}))
+    (linked / tiny.NOTEBOOK).symlink_to(secret)
+    out = run("exchange", "collect", "--assignment", "t1", "--exchange", str(exchange), *round_trip["lay"]).stdout
+    assert "not a regular file" in out and "t1-carol.zip: contains no notebook" in out, out
+    assert not (round_trip["submitted"] / "carol").exists()
+
+
 def test_bad_exchange_folders_say_what_to_do(round_trip, tmp_path):
     lay = round_trip["lay"]
     missing = run("exchange", "collect", "--assignment", "t1", "--exchange", str(tmp_path / "nope"), *lay, check=False)

@@ -207,6 +207,8 @@ def hub_run():
                     seen["formgrader"] = s.server("GET", "formgrader").status_code
                     s.act("fetch")
                     s.fill_in(code)
+                    seen["validate"] = s.server("POST", "assignments/validate",
+                                                data={"path": f"{tiny.FOLDER}/{tiny.NOTEBOOK}"}).json()
                     seen["after_submit"] = s.act("submit")
                     seen["home_nb"] = Path(pwd.getpwnam(name).pw_dir, tiny.FOLDER, tiny.NOTEBOOK).exists()
                 out["hub_round_s"] = time.monotonic() - started
@@ -247,6 +249,15 @@ def test_student_server_lists_fetches_and_submits(hub_run):
         assert seen["after_submit"]["success"], seen["after_submit"]
         statuses = {a["status"] for a in seen["after_submit"]["value"] if a["assignment_id"] == tiny.FOLDER}
         assert "submitted" in statuses, json.dumps(seen["after_submit"])[:500]
+
+
+def test_validate_button_runs_the_visible_tests(hub_run):
+    """nbgrader's Validate, in each student's own server and kernel (the hidden tests are not there)."""
+    alice, bob = (hub_run["seen"][n]["validate"] for n in STUDENTS)
+    assert alice["success"] and bob["success"], (alice, bob)
+    # both left the written answer as it was released; bob's square also fails the visible test
+    assert [f["source"] for f in alice["value"]["failed"]] == ["YOUR ANSWER HERE"], alice["value"]
+    assert [f["source"][:21] for f in bob["value"]["failed"]] == ["assert square(3) == 9", "YOUR ANSWER HERE"], bob
 
 
 def test_students_have_no_formgrader(hub_run):

@@ -84,7 +84,6 @@ c.Spawner.environment = {
     # assignments/hub/student/: nbgrader_config.py (exchange, course) and which nbgrader parts are on
     "JUPYTER_CONFIG_PATH": str(HUB / "student"),
     "COURSE_EXCHANGE": exchange,
-    "COURSE_FAST": os.environ.get("COURSE_FAST", "0"),
 }
 
 # --- optional: formgrader for the graders, as one shared service on the instructor's checkout

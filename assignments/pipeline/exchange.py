@@ -73,7 +73,13 @@ def publish(lay: layout.Layout, ident: str, root: Path) -> Path:
                          f"(N >= its release week, {a.release_week}) first, then publish it.")
     _check_publishable(root)
     nbgrader = gradebook.api(lay, Exchange={"root": str(root)}, ExchangeReleaseAssignment={"force": True})
-    gradebook.check(nbgrader.release_assignment(a.folder), f"release_assignment of {a.folder} to {root}")
+    try:
+        gradebook.check(nbgrader.release_assignment(a.folder), f"release_assignment of {a.folder} to {root}")
+    except RuntimeError as err:  # nbgrader's reason is the last line of its log
+        reason = [line for line in str(err).splitlines() if line.strip()][-1]
+        raise SystemExit(f"error: could not publish {a.id} to the exchange {root}: {reason}\n"
+                         "The exchange must be a folder this account owns or may change "
+                         f"(mkdir -p {root} && chmod 777 {root}), or pass another EXCHANGE=.") from None
     outbound = course_dir(root) / "outbound" / a.folder
     names = sorted(p.name for p in outbound.glob("*.ipynb"))
     print(f"published {a.id} ({a.folder}) to the exchange {root}: {', '.join(names)}")
@@ -170,7 +176,9 @@ def pack(sub: Submission, a: schedule.Assignment, inbox: Path) -> Path:
         for nb in sorted(sub.path.glob("*.ipynb")):
             info = nb.lstat()
             if not stat.S_ISREG(info.st_mode) or info.st_size > collect.MAX_NOTEBOOK_BYTES:
-                continue  # collect reports a zip with no notebook; a skipped one is reported below
+                print(f"skipped {sub.path.name}/{nb.name}: not a regular file, or larger than "
+                      f"{collect.MAX_NOTEBOOK_BYTES // 2**20} MiB (graded as missing)")
+                continue
             zf.writestr(zipfile.ZipInfo(f"{a.folder}/{nb.name}", when), nb.read_bytes())
         zf.writestr(zipfile.ZipInfo(f"{a.folder}/exchange_submission.txt", when), sub.path.name + "\n")
     stamp = sub.submitted.timestamp()
