@@ -125,8 +125,8 @@ def _captioner_inputs(gates):
 
 
 def _captioner_call(cell):
-    return (f"m = CaptioningRNN({VOCAB}, input_dim=6, wordvec_dim=4, hidden_dim=7, cell_type={cell!r}, "
-            "dtype=numpy.float64)\n"
+    return (f"import numpy as _np\nm = CaptioningRNN({VOCAB}, input_dim=6, wordvec_dim=4, hidden_dim=7, cell_type={cell!r}, "
+            "dtype=_np.float64)\n"
             f"m.params = {{k: I[k].copy() for k in {PARAM_NAMES!r}}}\n"
             "loss, g = m.loss(I['features'], I['captions'])\n"
             f"O = (loss, *[g[k] for k in {PARAM_NAMES!r}])")
@@ -192,7 +192,8 @@ PROBES = [
     Probe("captioning_rnn_loss", RNN, ("test_captioning_rnn_loss",), _captioner_inputs(1),
           _captioner_call("rnn"), _captioner_reference("rnn")),
     Probe("captioning_rnn_sample", RNN, ("test_captioning_rnn_sample",), _captioner_inputs(1),
-          f"m = CaptioningRNN({VOCAB}, input_dim=6, wordvec_dim=4, hidden_dim=7, cell_type='rnn', dtype=numpy.float64)\n"
+          f"import numpy as _np\nm = CaptioningRNN({VOCAB}, input_dim=6, wordvec_dim=4, hidden_dim=7, cell_type='rnn', "
+          "dtype=_np.float64)\n"
           f"m.params = {{k: I[k].copy() for k in {PARAM_NAMES!r}}}\n"
           "O = m.sample(I['features'], max_length=8)", _greedy_reference, tol=0.0),
     Probe("lstm_step_forward", RNN, ("test_lstm_step_forward",),
@@ -212,4 +213,154 @@ PROBES = [
           grads_of(_lstm_seq, LSTM_ARGS)),
     Probe("captioning_lstm_loss", RNN, ("test_overfit_lstm",), _captioner_inputs(4),
           _captioner_call("lstm"), _captioner_reference("lstm")),
+]
+
+
+# ---------------------------------------------------------------- Transformer_Captioning.ipynb
+
+TF = "Transformer_Captioning.ipynb"
+FORBIDDEN = {
+    "torch.nn.MultiheadAttention": "computes the multi-head attention you are asked to write",
+    "torch.nn.TransformerDecoderLayer": "is the decoder layer you are asked to write",
+    "torch.nn.TransformerEncoderLayer": "is the encoder layer you are asked to write",
+    "torch.nn.TransformerDecoder": "stacks the decoder layers you are asked to write",
+    "torch.nn.TransformerEncoder": "stacks the encoder layers you are asked to write",
+    "torch.nn.Transformer": "is the transformer you are asked to write",
+    "torch.nn.functional.scaled_dot_product_attention": "computes the attention you are asked to write",
+    "torch.nn.functional.multi_head_attention_forward": "computes the multi-head attention you are asked to write",
+}
+
+
+def _mha_params(prefix, E, rng):
+    return {f"p_{prefix}{name}__{kind}": rng.standard_normal((E, E) if kind == "weight" else (E,)) * 0.5
+            for name in ("query", "key", "value", "proj") for kind in ("weight", "bias")}
+
+
+def _ff_params(E, F, norms, rng):
+    out = {"p_linear1__weight": rng.standard_normal((F, E)) * 0.5, "p_linear1__bias": rng.standard_normal(F),
+           "p_linear2__weight": rng.standard_normal((E, F)) * 0.5, "p_linear2__bias": rng.standard_normal(E)}
+    for n in norms:
+        out[f"p_{n}__weight"] = 1 + 0.3 * rng.standard_normal(E)
+        out[f"p_{n}__bias"] = 0.3 * rng.standard_normal(E)
+    return out
+
+
+def _load(module_expr):
+    """Kernel-side: build a module in float64, eval mode, with the state dict from I's p_ arrays."""
+    return ("import torch\n"
+            f"m = {module_expr}.double().eval()\n"
+            "m.load_state_dict({k[2:].replace('__', '.'): torch.tensor(v) for k, v in I.items() if k.startswith('p_')})\n")
+
+
+def _copy_mha(dst, I, prefix):
+    torch = _torch()
+    w = {n: [torch.tensor(I[f"p_{prefix}{n}__{k}"]) for k in ("weight", "bias")] for n in ("query", "key", "value", "proj")}
+    with torch.no_grad():
+        dst.in_proj_weight.copy_(torch.cat([w["query"][0], w["key"][0], w["value"][0]]))
+        dst.in_proj_bias.copy_(torch.cat([w["query"][1], w["key"][1], w["value"][1]]))
+        dst.out_proj.weight.copy_(w["proj"][0])
+        dst.out_proj.bias.copy_(w["proj"][1])
+
+
+def _copy_plain(dst, I, names):
+    torch = _torch()
+    with torch.no_grad():
+        for n in names:
+            getattr(dst, n).weight.copy_(torch.tensor(I[f"p_{n}__weight"]))
+            getattr(dst, n).bias.copy_(torch.tensor(I[f"p_{n}__bias"]))
+
+
+def _mha_inputs(rng):
+    N, S, T, E = 3, 5, 6, 12
+    mask = (rng.random((S, T)) > 0.4).astype(np.int64)
+    mask[:, 0] = 1
+    return {**_mha_params("", E, rng), "q": rng.standard_normal((N, S, E)), "k": rng.standard_normal((N, T, E)),
+            "v": rng.standard_normal((N, T, E)), "mask": mask}
+
+
+def _mha_reference(I):
+    torch = _torch()
+    ref = torch.nn.MultiheadAttention(12, 3, dropout=0.0, batch_first=True).double().eval()
+    _copy_mha(ref, I, "")
+    q, k, v = (torch.tensor(I[n]) for n in ("q", "k", "v"))
+    with torch.no_grad():
+        return (ref(q, k, v, need_weights=False)[0].numpy(),
+                ref(q, k, v, attn_mask=torch.tensor(I["mask"]) == 0, need_weights=False)[0].numpy())
+
+
+def _positional_reference(I):
+    E, L = 10, 40
+    t = np.arange(L)[:, None]
+    pe = np.zeros((L, E))
+    pe[:, 0::2] = np.sin(t * 10000.0 ** (-np.arange(0, E, 2) / E))
+    pe[:, 1::2] = np.cos(t * 10000.0 ** (-np.arange(0, E, 2) / E))
+    return I["x"] + pe[: I["x"].shape[1]]
+
+
+def _decoder_inputs(rng):
+    E, F = 12, 10
+    return {**_mha_params("self_attn__", E, rng), **_mha_params("multihead_attn__", E, rng),
+            **_ff_params(E, F, ("norm1", "norm2", "norm3"), rng),
+            "tgt": rng.standard_normal((2, 7, E)), "memory": rng.standard_normal((2, 3, E))}
+
+
+def _decoder_reference(I):
+    torch = _torch()
+    ref = torch.nn.TransformerDecoderLayer(12, 3, 10, dropout=0.0, batch_first=True).double().eval()
+    _copy_mha(ref.self_attn, I, "self_attn__")
+    _copy_mha(ref.multihead_attn, I, "multihead_attn__")
+    _copy_plain(ref, I, ("linear1", "linear2", "norm1", "norm2", "norm3"))
+    causal = torch.tril(torch.ones(7, 7, dtype=torch.bool))
+    with torch.no_grad():
+        return ref(torch.tensor(I["tgt"]), torch.tensor(I["memory"]), tgt_mask=~causal).numpy()
+
+
+def _encoder_inputs(rng):
+    E, F = 8, 14
+    return {**_mha_params("self_attn__", E, rng), **_ff_params(E, F, ("norm1", "norm2"), rng),
+            "x": rng.standard_normal((3, 9, E))}
+
+
+def _encoder_reference(I):
+    torch = _torch()
+    ref = torch.nn.TransformerEncoderLayer(8, 2, 14, dropout=0.0, activation="gelu", batch_first=True,
+                                           norm_first=True).double().eval()
+    _copy_mha(ref.self_attn, I, "self_attn__")
+    _copy_plain(ref, I, ("linear1", "linear2", "norm1", "norm2"))
+    with torch.no_grad():
+        return ref(torch.tensor(I["x"])).numpy()
+
+
+def _patch_reference(I):
+    torch = _torch()
+    w, b = torch.tensor(I["p_proj__weight"]), torch.tensor(I["p_proj__bias"])
+    out = torch.nn.functional.conv2d(torch.tensor(I["x"]), w.reshape(5, 2, 3, 3), b, stride=3)
+    return out.flatten(2).transpose(1, 2).numpy()
+
+
+PROBES += [
+    Probe("multi_head_attention", TF, ("test_mha",), _mha_inputs,
+          _load("MultiHeadAttention(12, 3, dropout=0.0)")
+          + "q, k, v = (torch.tensor(I[n]) for n in ('q', 'k', 'v'))\n"
+            "with torch.no_grad():\n"
+            "    O = (m(q, k, v), m(q, k, v, torch.tensor(I['mask'])))",
+          _mha_reference),
+    Probe("positional_encoding", TF, ("test_positional_encoding",), normal(x=(2, 23, 10)),
+          "import torch\nm = PositionalEncoding(10, dropout=0.0, max_len=40).eval()\n"
+          "with torch.no_grad():\n    O = m(torch.tensor(I['x'], dtype=torch.float32))",
+          _positional_reference, tol=1e-5),
+    Probe("decoder_layer", TF, ("test_decoder_layer",), _decoder_inputs,
+          _load("TransformerDecoderLayer(12, 3, 10, dropout=0.0)")
+          + "with torch.no_grad():\n"
+            "    O = m(torch.tensor(I['tgt']), torch.tensor(I['memory']), torch.tril(torch.ones(7, 7)))",
+          _decoder_reference),
+    Probe("patch_embedding", TF, ("test_patch_embedding",),
+          lambda rng: {"x": rng.standard_normal((2, 2, 9, 9)), "p_proj__weight": rng.standard_normal((5, 18)),
+                       "p_proj__bias": rng.standard_normal(5)},
+          _load("PatchEmbedding(9, 3, 2, 5)") + "with torch.no_grad():\n    O = m(torch.tensor(I['x']))",
+          _patch_reference),
+    Probe("encoder_layer", TF, ("test_encoder_layer",), _encoder_inputs,
+          _load("TransformerEncoderLayer(8, 2, 14, dropout=0.0)")
+          + "with torch.no_grad():\n    O = m(torch.tensor(I['x']))",
+          _encoder_reference),
 ]
