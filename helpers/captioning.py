@@ -213,15 +213,15 @@ def show_captions(images, sampled, reference=None, ncols: int = 4, title: str = 
         raise ValueError("images, sampled (and reference) must have the same length")
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 3.1 * nrows + 0.5), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 3.8 * nrows + 0.5), squeeze=False)
     ok = shape_match(sampled, reference) if reference is not None else [None] * n
     for ax, img, text, good, i in zip(axes.flat, images, sampled, ok, range(n)):
         ax.imshow(img)
         ax.set_xticks([])
         ax.set_yticks([])
-        label = "sampled: " + textwrap.fill(text, 34)
+        label = "sampled: " + textwrap.fill(text, 40)
         if reference is not None:
-            label += "\ntrue: " + textwrap.fill(reference[i], 34)
+            label += "\ntrue: " + textwrap.fill(reference[i], 40)
         ax.set_xlabel(label, fontsize=7, color={True: "darkgreen", False: "darkred", None: "black"}[good])
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
