@@ -76,7 +76,10 @@ class Lab:
     log: Path
 
     def link(self, relpath: str) -> str:
-        return f"{self.url}lab/tree/{relpath}?token={self.token}"
+        """The notebook in a workspace of its own: the default one would reopen earlier notebooks,
+        whose widgets show 'Error displaying widget' once their kernel is shut down."""
+        workspace = f"w{secrets.token_hex(4)}"
+        return f"{self.url}lab/workspaces/{workspace}/tree/{relpath}?token={self.token}"
 
 
 def _write_settings(config_dir: Path, disabled_extensions: tuple[str, ...]) -> None:
@@ -262,10 +265,12 @@ def widget_problems(page, nb: dict) -> list[str]:
     live = page.evaluate(script)
     if live < expected:
         problems.append(f"{expected} widget output(s) in the saved file but {live} rendered as live controls")
-    text = page.locator(".jp-NotebookPanel .jp-Notebook").first.inner_text()
     for note in ("Loading widget", "Error displaying widget"):
-        if note in text:
-            problems.append(f"the page shows {note!r}")
+        cells = page.evaluate("""note => [...document.querySelectorAll('.jp-CodeCell')]
+            .map((c, i) => [i, c.querySelector('.jp-OutputArea')?.innerText || ''])
+            .filter(([, text]) => text.includes(note))
+            .map(([i, text]) => `code cell ${i}: ${text.slice(text.indexOf(note), text.indexOf(note) + 300)}`)""", note)
+        problems += [f"the page shows {note!r} in {where}" for where in cells]
     return problems
 
 

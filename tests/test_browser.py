@@ -51,22 +51,26 @@ def scratch(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module")
-def browser(scratch):
+def require_chromium() -> None:
+    """Fail (never skip) without chromium, saying how to install it."""
     try:
         chromium_executable()
+        return
     except RuntimeError as err:
-        pytest.fail(str(err), pytrace=False)
+        message = str(err)
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def browser(scratch):
+    require_chromium()
     with running_lab(scratch, scratch) as lab, browser_for(lab) as guard:
         yield lab, guard
         assert not guard.blocked, f"the lab pages tried to leave the machine: {guard.blocked[:5]}"
 
 
 def test_chromium_is_installed():
-    try:
-        chromium_executable()
-    except RuntimeError as err:
-        pytest.fail(str(err), pytrace=False)
+    require_chromium()
 
 
 @pytest.mark.parametrize("stem", LECTURES)
@@ -96,6 +100,7 @@ def test_site_pages_work_offline(tmp_path):
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     html = (out / "01_intro_history.html").read_text()
     assert not remote_scripts(html), f"the page loads scripts from the network: {remote_scripts(html)}"
+    require_chromium()
     with offline_browser() as context:
         problems = [f"{name}: {p}" for name in ("index.html", "01_intro_history.html")
                     for p in check_site_page(context, out / name)]
