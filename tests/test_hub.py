@@ -40,6 +40,7 @@ CONFIG = REPO / "assignments" / "hub" / "jupyterhub_config.py"
 BIN = Path(sys.executable).parent
 STUDENTS = {"dlcv-alice": "def square(x):\n    return np.asarray(x) ** 2\n",  # 3 of 3
             "dlcv-bob": "def square(x):\n    return x * x if isinstance(x, float) else 0\n"}  # 1 of 3
+SHOT = REPO / "build" / "hub-test" / "assignments_panel.png"
 WORLD_PYTHON = "/usr/bin/python3.11"  # a Python every account may run (the venv's lives under /root)
 
 pytestmark = [
@@ -179,6 +180,39 @@ class Student:
         assert r.status_code == 200, r.text
 
 
+def assignments_panel(hub: Hub, name: str, password: str, shot: Path) -> dict:
+    """Log in with chromium as a student would, open Nbgrader > Assignment List, screenshot it."""
+    import browser_lab  # the course's chromium finder (tests/browser_lab.py)
+    from playwright.sync_api import sync_playwright
+
+    try:
+        executable = browser_lab.chromium_executable()
+    except RuntimeError as err:
+        return {"skipped": str(err)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable,
+                                    args=["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.set_default_timeout(60_000)
+            page.goto(f"{hub.url}/hub/login")
+            page.fill("input[name=username]", name)
+            page.fill("input[name=password]", password)
+            page.click("#login_submit")
+            page.wait_for_url(f"**/user/{name}/lab**")
+            page.get_by_role("menuitem", name="Nbgrader").click()
+            menu = page.locator(".lm-Menu-content .lm-Menu-itemLabel").all_inner_texts()
+            page.get_by_role("menuitem", name="Assignment List").click()
+            panel = page.locator("#nbgrader-assignment-list, .nbgrader-AssignmentList, [id*=assignment]").first
+            page.get_by_text(tiny.FOLDER).first.wait_for()
+            page.wait_for_timeout(500)
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot))
+            return {"menu": menu, "text": panel.inner_text() if panel.count() else page.inner_text("body")}
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="module")
 def hub_run():
     work = Path(tempfile.mkdtemp(prefix="dlcv-hub-", dir="/tmp"))
@@ -212,6 +246,7 @@ def hub_run():
                     seen["after_submit"] = s.act("submit")
                     seen["home_nb"] = Path(pwd.getpwnam(name).pw_dir, tiny.FOLDER, tiny.NOTEBOOK).exists()
                 out["hub_round_s"] = time.monotonic() - started
+                out["panel"] = assignments_panel(hub, "dlcv-alice", users.passwords["dlcv-alice"], SHOT)
                 # alice forges a submission in bob's name, later than his own: must not be collected
                 alice_home = pwd.getpwnam("dlcv-alice").pw_dir
                 forged = subprocess.run(
@@ -278,3 +313,14 @@ def test_grades_from_the_hub(hub_run):
     assert all(row["status"] == "ok" for row in grades.values()), grades
     print(f"\nhub up in {hub_run['hub_start_s']:.1f} s; two students logged in, spawned, fetched and "
           f"submitted in {hub_run['hub_round_s']:.1f} s (from hub start)")
+
+
+def test_assignments_panel_in_jupyterlab(hub_run):
+    """What a student sees: the Nbgrader menu without the instructor's items, and the panel
+    listing the assignment alice fetched and submitted (screenshot: build/hub-test/)."""
+    panel = hub_run["panel"]
+    if "skipped" in panel:
+        pytest.skip(panel["skipped"])
+    assert "Assignment List" in panel["menu"] and "Formgrader" not in panel["menu"], panel["menu"]
+    assert "Create assignment" not in panel["menu"], panel["menu"]
+    assert tiny.FOLDER in panel["text"] and "dlcv" in panel["text"], panel["text"][:500]
