@@ -31,7 +31,7 @@ release: setup  ## student edition up to WEEK=N in build/student/
 publish: setup  ## put a released ASSIGNMENT (or WEEK=N: all) into the nbgrader exchange
 	$(PIPELINE).exchange publish $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)",--week "$(WEEK)") $(EXCHANGE_ARG)
 
-collect: setup  ## import FROM=DIR/<ASSIGNMENT>-<student>.zip (or an LMS bulk download; STUDENTS=roster.csv)
+collect: setup  ## import FROM=DIR/<ASSIGNMENT>-<student>.zip (or an LMS bulk download; STUDENTS=roster.csv; FROM=exchange)
 	$(if $(filter exchange,$(FROM)),$(PIPELINE).exchange collect --assignment "$(ASSIGNMENT)" $(EXCHANGE_ARG),\
 	$(PIPELINE).collect --assignment "$(ASSIGNMENT)" --from "$(FROM)" $(if $(STUDENTS),--students "$(STUDENTS)"))
 
