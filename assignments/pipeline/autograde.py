@@ -340,6 +340,9 @@ def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
         except Exception as err:  # noqa: BLE001 - one bad submission never stops the others
             return grader_error(a, student, err)
 
+    # a probe reference may redirect sys.stdout in a worker thread for a moment (pycocotools
+    # prints); the per-student lines go to the stdout we started with, never into that redirect
+    out = sys.stdout
     records = []
     with ThreadPoolExecutor(max_workers=jobs) as pool, \
             tqdm(total=len(students), desc=f"{a.id} autograde ({jobs} at a time)", unit="submission") as bar:
@@ -357,7 +360,7 @@ def autograde(lay: layout.Layout, ident: str, students: list[str] | None = None,
             notes = "; ".join(record["notes"])
             points = "run, not scored yet" if phase == "run" else f"{record['score']:g}/{record['max_score']:g}"
             tqdm.write(f"{a.id} {record['student']}: {points} "
-                       f"{record['status']} in {record['seconds']:.1f} s" + (f" — {notes}" if notes else ""))
+                       f"{record['status']} in {record['seconds']:.1f} s" + (f" — {notes}" if notes else ""), file=out)
             bar.update()
     return sorted(records, key=lambda r: r["student"])
 
