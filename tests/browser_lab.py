@@ -355,6 +355,9 @@ def shut_down_kernels(page, lab: Lab) -> None:
 # ---------------------------------------------------------------- the offline site (make site)
 
 
+RAW_TEX = r"\$[^$\s][^$]*\$|\\\(|\\\["  # $x$, \( or \[ left in the text: a formula MathJax did not typeset
+
+
 def check_site_page(context, page_path: Path, shots: Path = SHOTS) -> list[str]:
     """A page of build/site/ opened from disk: math typeset, every image decoded, controls listed.
 
@@ -368,22 +371,25 @@ def check_site_page(context, page_path: Path, shots: Path = SHOTS) -> list[str]:
     page.goto(page_path.resolve().as_uri())
     problems = []
     try:  # MathJax 2 runs its queue after load; a callback at the end of it marks the page typeset
-        page.wait_for_function("() => window.MathJax && MathJax.Hub", timeout=TIMEOUT_MS)
+        page.wait_for_function("() => window.MathJax && MathJax.Hub", timeout=TIMEOUT_MS / 2)
         page.evaluate("() => MathJax.Hub.Queue(() => { window.siteTypeset = true; })")
         page.wait_for_function("() => window.siteTypeset === true", timeout=TIMEOUT_MS)
     except Exception:
         problems.append("MathJax did not load or did not finish typesetting")
-    stats = page.evaluate("""() => ({
+    stats = page.evaluate("""rawTex => ({
         math: document.querySelectorAll('script[type^="math/tex"]').length,
         typeset: document.querySelectorAll('.MathJax, .MathJax_Display').length,
         errors: document.querySelectorAll('.MathJax_Error, merror').length,
         images: document.querySelectorAll('img').length,
         broken: [...document.querySelectorAll('img')].filter(i => !i.complete || i.naturalWidth === 0).length,
         controls: document.querySelectorAll('.site-controls').length,
-        nav: document.querySelectorAll('nav.site a').length})""")
+        raw: [...document.querySelectorAll('.jp-RenderedMarkdown')]
+            .filter(m => new RegExp(rawTex).test(m.innerText)).length,
+        nav: document.querySelectorAll('nav.site a').length})""", RAW_TEX)
     lecture = page_path.stem != "index"  # the index is a table of links, without math or figures
-    if lecture and (stats["math"] == 0 or stats["typeset"] < stats["math"]):
-        problems.append(f"{stats['math']} formula(s), {stats['typeset']} typeset")
+    if stats["typeset"] < stats["math"] or stats["raw"]:
+        problems.append(f"{stats['math']} formula(s), {stats['typeset']} typeset, "
+                        f"{stats['raw']} markdown cell(s) still showing raw LaTeX")
     if stats["errors"]:
         problems.append(f"{stats['errors']} formula(s) failed to typeset")
     if (lecture and stats["images"] == 0) or stats["broken"]:
