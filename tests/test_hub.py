@@ -8,8 +8,8 @@ and a submission one student forges in another's name is not collected.
 
 Needs root (useradd; the hub spawns each server as its user), jupyterhub and
 configurable-http-proxy, so it runs only with COURSE_HUB_TEST=1 (`make hub-test`), not in
-`make test`. The two accounts it adds (dlcv-alice, dlcv-bob) are removed afterwards; if either
-exists already the test stops rather than touch it.
+`make test`. The accounts it adds (students dlcv-alice, dlcv-bob; grader dlcv-tara) are removed
+afterwards; if one exists already the test stops rather than touch it.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ CONFIG = REPO / "assignments" / "hub" / "jupyterhub_config.py"
 BIN = Path(sys.executable).parent
 STUDENTS = {"dlcv-alice": "def square(x):\n    return np.asarray(x) ** 2\n",  # 3 of 3
             "dlcv-bob": "def square(x):\n    return x * x if isinstance(x, float) else 0\n"}  # 1 of 3
+GRADER = "dlcv-tara"
 SHOT = REPO / "build" / "hub-test" / "assignments_panel.png"
 WORLD_PYTHON = "/usr/bin/python3.11"  # a Python every account may run (the venv's lives under /root)
 
@@ -151,8 +152,10 @@ class Student:
     def hub_api(self, method, path, **kw):
         return self.http.request(method, f"{self.hub.url}/hub/api/{path}", timeout=30, **kw)
 
-    def server(self, method, path, **kw):
-        return self.http.request(method, f"{self.hub.url}/user/{self.name}/{path}", timeout=120, **kw)
+    def server(self, method, path, who=None, **kw):
+        """A request to `who`'s single-user server (default: one's own)."""
+        return self.http.request(method, f"{self.hub.url}/user/{who or self.name}/{path}", timeout=120,
+                                 allow_redirects=False, **kw)
 
     def start_server(self):
         r = self.hub_api("POST", f"users/{self.name}/server")
@@ -226,9 +229,9 @@ def hub_run():
         pipeline("release", "--week", "1", *lay)
         pipeline("exchange", "publish", "--assignment", tiny.SHORT, "--exchange", str(exchange), *lay)
         out = {"work": work, "lay": lay, "exchange": exchange, "build": paths["build"], "seen": {}}
-        with Users(list(STUDENTS)) as users:
+        with Users([*STUDENTS, GRADER]) as users:
             started = time.monotonic()
-            hub = Hub(work, {"COURSE_HUB_STUDENTS": " ".join(STUDENTS), "COURSE_HUB_GRADERS": "",
+            hub = Hub(work, {"COURSE_HUB_STUDENTS": " ".join(STUDENTS), "COURSE_HUB_GRADERS": GRADER,
                              "COURSE_EXCHANGE": str(exchange), "COURSE_HUB_STATE": str(work / "state"),
                              "COURSE_HUB_PYTHON": str(python)})
             out["hub_start_s"] = time.monotonic() - started
@@ -246,6 +249,13 @@ def hub_run():
                     seen["after_submit"] = s.act("submit")
                     seen["home_nb"] = Path(pwd.getpwnam(name).pw_dir, tiny.FOLDER, tiny.NOTEBOOK).exists()
                 out["hub_round_s"] = time.monotonic() - started
+                # who may reach alice's server: her grader yes, bob no
+                alice_files = f"api/contents/{tiny.FOLDER}"
+                tara = Student(hub, GRADER, users.passwords[GRADER])
+                out["access"] = {"grader": tara.server("GET", alice_files, who="dlcv-alice").status_code,
+                                 "student": s.server("GET", alice_files, who="dlcv-alice").status_code,
+                                 "grader_lists": tara.hub_api("GET", "users").json(),
+                                 "grader_groups": tara.hub_api("GET", "user").json()["groups"]}
                 out["panel"] = assignments_panel(hub, "dlcv-alice", users.passwords["dlcv-alice"], SHOT)
                 # alice forges a submission in bob's name, later than his own: must not be collected
                 alice_home = pwd.getpwnam("dlcv-alice").pw_dir
@@ -324,3 +334,14 @@ def test_assignments_panel_in_jupyterlab(hub_run):
     assert "Assignment List" in panel["menu"] and "Formgrader" not in panel["menu"], panel["menu"]
     assert "Create assignment" not in panel["menu"], panel["menu"]
     assert tiny.FOLDER in panel["text"] and "dlcv" in panel["text"], panel["text"][:500]
+
+
+def test_graders_reach_students_servers_and_students_do_not(hub_run):
+    access = hub_run["access"]
+    assert access["grader_groups"] == ["graders"]
+    assert access["grader"] == 200, access
+    assert access["student"] in (403, 404), access  # the hub refuses bob's token on alice's server
+    listed = access["grader_lists"]  # a list, or {"items": [...], ...} when the hub paginates
+    listed = listed.get("items", listed) if isinstance(listed, dict) else listed
+    assert isinstance(listed, list), access
+    assert sorted(u["name"] for u in listed) == sorted([*STUDENTS, GRADER]), access
