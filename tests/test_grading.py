@@ -141,6 +141,8 @@ def course(tmp_path_factory):
                                                        source=str(paths["source"] / tiny.FOLDER / tiny.NOTEBOOK))),
         "netcat": tiny.with_solution(stub, solution + "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=5)\n"),
         "chatty": tiny.with_solution(stub, solution + "print('spam ' * 2_000_000)\n"),
+        "warner": tiny.with_solution(stub, "import warnings\n" + solution.replace(
+            "    return", "    warnings.warn('squares ahead')\n    return")),
         "halfway": tiny.with_solution(stub, "def square(x):\n    return x * x if np.isscalar(x) else 0 * x\n"),
         "kim": with_answer(tiny.with_solution(stub, XSS_CODE), f"Because. {XSS}<iframe src='/api'></iframe>"),
     }
@@ -330,6 +332,7 @@ EXPECTED = {  # student: (score, status, words that must appear in the notes)
     "chatty": (3, "ok", ["output truncated"]),
     "kim": (3, "ok", []),
     "halfway": (1, "ok", []),  # passes the visible tests, fails the hidden one
+    "warner": (3, "ok", []),  # its tests write a warning to stderr: still passed (nbgrader alone would give 0)
 }
 
 
