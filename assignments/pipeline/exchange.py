@@ -167,6 +167,21 @@ def submissions(root: Path, folder: str) -> tuple[list[Submission], list[str]]:
     return sorted(latest.values(), key=lambda s: s.student), skipped
 
 
+def _read_plain_file(path: Path) -> bytes | None:
+    """The bytes of a regular file within the size cap, else None. O_NOFOLLOW, and the check on
+    the open descriptor: a link swapped in after a check would still not be followed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > collect.MAX_NOTEBOOK_BYTES:
+            return None
+        data = fh.read(collect.MAX_NOTEBOOK_BYTES + 1)  # it may have grown since fstat
+    return data if len(data) <= collect.MAX_NOTEBOOK_BYTES else None
+
+
 def pack(sub: Submission, a: schedule.Assignment, inbox: Path) -> Path:
     """<id>-<student>.zip of the submission's notebooks (regular files only: a student's symlink
     must not make us read a file of ours), dated with the submission time."""
@@ -174,12 +189,12 @@ def pack(sub: Submission, a: schedule.Assignment, inbox: Path) -> Path:
     when = sub.submitted.astimezone().timetuple()[:6]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
         for nb in sorted(sub.path.glob("*.ipynb")):
-            info = nb.lstat()
-            if not stat.S_ISREG(info.st_mode) or info.st_size > collect.MAX_NOTEBOOK_BYTES:
+            data = _read_plain_file(nb)
+            if data is None:
                 print(f"skipped {sub.path.name}/{nb.name}: not a regular file, or larger than "
                       f"{collect.MAX_NOTEBOOK_BYTES // 2**20} MiB (graded as missing)")
                 continue
-            zf.writestr(zipfile.ZipInfo(f"{a.folder}/{nb.name}", when), nb.read_bytes())
+            zf.writestr(zipfile.ZipInfo(f"{a.folder}/{nb.name}", when), data)
         zf.writestr(zipfile.ZipInfo(f"{a.folder}/exchange_submission.txt", when), sub.path.name + "\n")
     stamp = sub.submitted.timestamp()
     os.utime(target, (stamp, stamp))
