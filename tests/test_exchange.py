@@ -9,7 +9,6 @@ modified, a submission owned by another account is refused, bad exchange folders
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import subprocess
@@ -21,27 +20,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading"))
 import tiny_assignment as tiny  # noqa: E402
+from pipeline_cli import layout_args, run, tree_hashes  # noqa: E402
 
 pytestmark = pytest.mark.grading
 
-REPO = Path(__file__).resolve().parent.parent
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 LIMITS = ["--cell-timeout", "10", "--notebook-timeout", "60", "--jobs", "1"]
 FULL = "def square(x):\n    return np.asarray(x) ** 2\n"
 FLOATS_ONLY = "def square(x):\n    return x * x if isinstance(x, float) else 0\n"  # test_float only: 1 of 3
-
-
-def run(module: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", f"assignments.pipeline.{module}", *args], cwd=REPO,
-                          capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{module} {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 class Student:
@@ -71,8 +57,7 @@ class Student:
 def round_trip(tmp_path_factory):
     root = tmp_path_factory.mktemp("exchange_course")
     paths = tiny.make_course(root)
-    lay = ["--build-dir", str(paths["build"]), "--source-dir", str(paths["source"]),
-           "--schedule", str(paths["schedule"]), "--lectures-dir", str(paths["lectures"])]
+    lay = layout_args(paths)
     exchange = root / "exchange"
     run("release", "--week", "1", *lay)
     publish_out = run("exchange", "publish", "--week", "1", "--exchange", str(exchange), *lay).stdout

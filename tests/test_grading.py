@@ -24,10 +24,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading"))
 import tiny_assignment as tiny  # noqa: E402
+from pipeline_cli import layout_args, run, tree_hashes  # noqa: E402
 
 pytestmark = pytest.mark.grading
 
-REPO = Path(__file__).resolve().parent.parent
 # small limits so the hostile cases finish fast (the fixture needs only numpy)
 LIMITS = ["--cell-timeout", "10", "--notebook-timeout", "60", "--memory-mb", "1024",
           "--max-cell-bytes", "200000"]
@@ -74,20 +74,8 @@ def with_answer(nb: dict, text: str) -> dict:
     return nb
 
 
-def run(module: str, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", f"assignments.pipeline.{module}", *args]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env={**os.environ, **(env or {})})
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{module} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): sha(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def write_zip(path: Path, members: dict[str, bytes]) -> None:
@@ -101,8 +89,7 @@ def course(tmp_path_factory):
     """Run the whole pipeline once; tests below inspect its results."""
     root = tmp_path_factory.mktemp("course")
     paths = tiny.make_course(root)
-    lay = ["--build-dir", str(paths["build"]), "--source-dir", str(paths["source"]),
-           "--schedule", str(paths["schedule"]), "--lectures-dir", str(paths["lectures"])]
+    lay = layout_args(paths)
     release_out = run("release", "--week", "1", *lay).stdout
     student = paths["build"] / "student"
     stub = json.loads((student / "assignments" / tiny.FOLDER / tiny.NOTEBOOK).read_text())

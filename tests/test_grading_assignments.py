@@ -9,28 +9,19 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from pipeline_cli import REPO, run
 
 pytestmark = pytest.mark.grading
 
-REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "assignments" / "source"
 FOLDERS = sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) if SOURCE.is_dir() else []
 SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.DOTALL)
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
-
-
-def run(module: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", f"assignments.pipeline.{module}", *args], cwd=REPO,
-                          capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{module} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def short_id(folder: str) -> str | None:
