@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from test_grading_assignments import REPO, SOURCE, run, short_id
 
+from assignments.bench.notebook_defs import solved_stub
+
 pytestmark = pytest.mark.grading
 
 # COURSE_CASES=cheats,a3 grades only those case files (while working on one assignment)
@@ -54,13 +56,10 @@ def nbgrader_id(cell: dict) -> str | None:
 
 
 def submission(stub: dict, source: dict, case: dict) -> dict:
-    answers = {nbgrader_id(c): c["source"] for c in source["cells"]
-               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    start = json.loads(json.dumps(stub)) if case.get("stub") else solved_stub(stub, source)
     cells = []
-    for cell in json.loads(json.dumps(stub))["cells"]:
+    for cell in start["cells"]:
         gid = nbgrader_id(cell)
-        if gid in answers and not case.get("stub"):
-            cell["source"] = answers[gid]
         if gid in case.get("replace", {}):
             cell["source"] = case["replace"][gid]
         cells.append(cell)

@@ -25,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from assignments.bench.notebook_defs import solved_stub  # noqa: E402
 from assignments.pipeline import autograde, collect, layout, release, schedule  # noqa: E402
 
 
@@ -32,24 +33,11 @@ def scratch_layout(build: Path) -> layout.Layout:
     return layout.from_args(argparse.Namespace(build_dir=build, source_dir=None, schedule=None, lectures_dir=None))
 
 
-def solved(stub: dict, source: dict) -> dict:
-    """What a student who got everything right hands in: the released stub, answer cells filled in."""
-    def gid(cell):
-        return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-    answers = {gid(c): c["source"] for c in source["cells"]
-               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
-    out = json.loads(json.dumps(stub))
-    for cell in out["cells"]:
-        cell["source"] = answers.get(gid(cell), cell["source"])
-    return out
-
-
 def hand_in(lay: layout.Layout, a: schedule.Assignment, n: int, inbox: Path) -> list[str]:
     """n zips of a fully solved stub, as `make submit` names them; collected into the build."""
     inbox.mkdir(parents=True, exist_ok=True)
     names = sorted(p.name for p in (lay.source / a.folder).glob("*.ipynb"))
-    work = {name: json.dumps(solved(json.loads((lay.step("release") / a.folder / name).read_text()),
+    work = {name: json.dumps(solved_stub(json.loads((lay.step("release") / a.folder / name).read_text()),
                                     json.loads((lay.source / a.folder / name).read_text()))) for name in names}
     students = [f"bench{i + 1}" for i in range(n)]
     for student in students:
@@ -61,9 +49,9 @@ def hand_in(lay: layout.Layout, a: schedule.Assignment, n: int, inbox: Path) -> 
 
 
 def grades(lay: layout.Layout, a: schedule.Assignment, students: list[str]) -> dict:
-    status = lay.step("status") / a.folder
-    return {s: (lambda r: (r["score"], r["status"]))(json.loads((status / f"{s}.json").read_text()))
-            for s in students}
+    """{student: (score, status)} from the status records autograde wrote."""
+    records = {s: json.loads((lay.step("status") / a.folder / f"{s}.json").read_text()) for s in students}
+    return {s: (r["score"], r["status"]) for s, r in records.items()}
 
 
 def measure(ident: str, n: int, jobs_list: list[int]) -> list[dict]:

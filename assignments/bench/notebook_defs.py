@@ -1,4 +1,5 @@
-"""Load the reference solution's definitions out of an nbgrader source notebook.
+"""Load the reference solution's definitions out of an nbgrader source notebook (and make the
+submission of a student who wrote that solution: `solved_stub`).
 
 Benchmarks time the instructor's solution, which lives only in the source notebook (helpers
 never contains graded answers). We execute the notebook's solution cells — each is expected to
@@ -19,6 +20,20 @@ def solution_cells(path: Path) -> list[str]:
         for c in nb["cells"]
         if c["cell_type"] == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")
     ]
+
+
+def solved_stub(stub: dict, source: dict) -> dict:
+    """What a student who got everything right hands in: a copy of the released stub (notebook
+    JSON) with every answer cell's text taken from the source notebook, matched by grade_id."""
+    def grade_id(cell):
+        return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+    answers = {grade_id(c): c["source"] for c in source["cells"]
+               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    out = json.loads(json.dumps(stub))
+    for cell in out["cells"]:
+        cell["source"] = answers.get(grade_id(cell), cell["source"])
+    return out
 
 
 def load_solution(path: Path, names: list[str]) -> dict:

@@ -56,11 +56,10 @@ def student_of(a: schedule.Assignment, upload: lms.Upload, roster: dict[str, str
     return match["student"]
 
 
-def collect_one(lay: layout.Layout, a: schedule.Assignment, zip_path: Path,
-                roster: dict[str, str] | None = None, upload: lms.Upload | None = None) -> str:
+def collect_one(lay: layout.Layout, a: schedule.Assignment, upload: lms.Upload,
+                roster: dict[str, str] | None = None) -> str:
     """Import one zip; return the student id. Raises ValueError with the reason to skip it."""
-    upload = upload or lms.Upload(zip_path, zip_path.name)
-    student = student_of(a, upload, roster)
+    zip_path, student = upload.path, student_of(a, upload, roster)
     if not STUDENT_ID.match(student):
         raise ValueError(f"student id {student!r} has characters outside [A-Za-z0-9_.-] (or starts with '.')")
     try:
@@ -99,7 +98,7 @@ def collect(lay: layout.Layout, ident: str, from_dir: Path,
         for upload in found:
             label = upload.label
             try:
-                student = collect_one(lay, a, upload.path, roster, upload)
+                student = collect_one(lay, a, upload, roster)
             except ValueError as err:
                 skipped.append(f"{label}: {err}")
                 print(f"skipped {label}: {err}")

@@ -120,7 +120,8 @@ def feedback(lay: layout.Layout, ident: str, students: list[str] | None = None) 
                 page.write_text(mark_ungraded(page.read_text(), mine))
         if waiting:
             print(f"WARNING {a.id} {student}: {len(waiting)} written answer(s) not graded yet "
-                  f"({', '.join(waiting)}): this feedback shows them as 0. Grade them in "
+                  f"({', '.join(waiting)}): this feedback marks them 'to be graded by hand' and leaves "
+                  "them out of its totals. Grade them in "
                   "`nbgrader formgrader`, then run `make feedback` again before sending it.")
     return written
 

@@ -83,13 +83,28 @@ def rows(lay: layout.Layout) -> list[dict]:
     return out
 
 
-def summarize(lay: layout.Layout, table: list[dict]) -> list[dict]:
-    """Per assignment: counts, mean and median total (as % of the maximum) and a histogram figure."""
+def histogram(path, assignment: str, percent: list[float]) -> None:
+    """The totals of one assignment as a histogram, with the median marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(percent, bins=range(0, 105, 5), color="tab:blue", edgecolor="white")
+    if percent:
+        median = statistics.median(percent)
+        ax.axvline(median, color="tab:orange", label=f"median {median:.0f}%")
+        ax.legend(loc="upper center")
+    ax.set(xlabel="total score (% of the maximum, written answers included)", ylabel="submissions",
+           title=f"{assignment}: {len(percent)} graded submission(s)", xlim=(0, 100))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def summarize(lay: layout.Layout, table: list[dict]) -> list[dict]:
+    """Per assignment: counts, mean and median total (as % of the maximum) and a histogram figure."""
     folder = lay.grades_csv.parent / "grades-summary"
     folder.mkdir(parents=True, exist_ok=True)
     summary = []
@@ -103,16 +118,7 @@ def summarize(lay: layout.Layout, table: list[dict]) -> list[dict]:
             "median_percent": f"{statistics.median(percent):.1f}" if percent else "",
             "late": sum(r["late"] == "yes" for r in mine), "not_ok": sum(r["status"] != "ok" for r in mine),
             "written_ungraded": sum(bool(r["ungraded"]) for r in mine)})
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.hist(percent, bins=range(0, 105, 5), color="tab:blue", edgecolor="white")
-        if percent:
-            ax.axvline(statistics.median(percent), color="tab:orange", label=f"median {statistics.median(percent):.0f}%")
-            ax.legend(loc="upper center")
-        ax.set(xlabel="total score (% of the maximum, written answers included)", ylabel="submissions",
-               title=f"{assignment}: {len(graded)} graded submission(s)", xlim=(0, 100))
-        fig.tight_layout()
-        fig.savefig(folder / f"{assignment}.png", dpi=100)
-        plt.close(fig)
+        histogram(folder / f"{assignment}.png", assignment, percent)
     with open(folder / "summary.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(summary[0]) if summary else ["assignment"])
         writer.writeheader()

@@ -24,6 +24,7 @@ Any finding makes the submission `suspicious` in grades.csv, with the reasons in
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import secrets
 import threading
@@ -78,13 +79,10 @@ def _module_aliases(trees: list[ast.AST]) -> set[str]:
     return names
 
 
-def _bound_by_locked(nb) -> set[str]:
+def _bound_by_locked(given: list[ast.AST | None]) -> set[str]:
     """Functions and modules that locked (given) cells provide and the tests rely on."""
     names = set()
-    for cell in nb.cells:
-        if cell.cell_type != "code" or not restore.is_protected(cell):
-            continue
-        tree = _parse(cell.source)
+    for tree in given:
         for node in ast.iter_child_nodes(tree) if tree else ():
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 names.add(node.name)
@@ -228,14 +226,13 @@ def scan(nb, forbidden: dict[str, str] | None = None) -> list[str]:
     detection assignment, the course's own InfoNCE in helpers): a student cell that uses one is
     reported too, so an instructor sees work that was borrowed rather than written.
     """
-    given = [c.source for c in nb.cells if c.cell_type == "code" and restore.is_protected(c)]
-    mine = student_cells(nb)
-    trees = [t for t in (_parse(s) for s in given + [s for _, s in mine]) if t is not None]
-    modules, provided = _module_aliases(trees), _bound_by_locked(nb)
+    given = [_parse(c.source) for c in nb.cells if c.cell_type == "code" and restore.is_protected(c)]
+    mine = [(label, _parse(source)) for label, source in student_cells(nb)]
+    trees = [t for t in given + [t for _, t in mine] if t is not None]
+    modules, provided = _module_aliases(trees), _bound_by_locked(given)
     paths = _import_paths(trees)
     reasons = []
-    for label, source in mine:
-        tree = _parse(source)
+    for label, tree in mine:
         if tree is None:
             continue
         findings = _findings_in(tree, modules, provided) + _borrowed(tree, paths, forbidden or {})
@@ -382,7 +379,9 @@ def load_probes(probes_dir: Path, folder_name: str, notebook: str) -> list[Probe
     return [p for p in module.PROBES if p.notebook == notebook] if module else []
 
 
+@functools.lru_cache(maxsize=None)
 def _probes_module(probes_dir: Path, folder_name: str):
+    """probes_dir/<folder>.py, executed once per process (every student and notebook reads it)."""
     import importlib.util
 
     path = probes_dir / f"{folder_name}.py"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assignments.pipeline.integrity import Probe
-from assignments.probes import autograd, vjp
+from assignments.probes import autograd, layer, vjp
 
 FC, CONV = "FullyConnectedNets.ipynb", "ConvolutionalNetworks.ipynb"
 
@@ -13,17 +13,6 @@ def _torch():
     import torch.nn.functional as F
 
     return torch, F
-
-
-def layer(name, notebook, tests, inputs, forward, backward, fn, args, tol=1e-6):
-    """Two probes: `forward` (code giving out, cache) and `backward` (code using dout and cache),
-    against fn(*tensors) and its vector-Jacobian product with I["dout"] over `args`."""
-    fwd = Probe(f"{name}_forward", notebook, tests[:1], inputs, f"O = ({forward})[0]",
-                lambda I: vjp(fn, [I[a] for a in args], I["dout"])[0], tol)
-    bwd = Probe(f"{name}_backward", notebook, tests[1:] or tests, inputs,
-                f"_, cache = {forward}\nO = {backward}",
-                lambda I: vjp(fn, [I[a] for a in args], I["dout"])[1], tol)
-    return [fwd, bwd]
 
 
 def _affine(rng):

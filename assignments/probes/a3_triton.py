@@ -7,7 +7,7 @@ inputs; the references are float64 torch computed in the grader's process.
 from __future__ import annotations
 
 from assignments.pipeline.integrity import Probe
-from assignments.probes import vjp
+from assignments.probes import normal, vjp
 
 NB = "triton_convnet.ipynb"
 TOL = 1e-4  # fp32 kernels against float64 references, relative to the largest value
@@ -35,10 +35,6 @@ def _F():
     import torch.nn.functional as F
 
     return F
-
-
-def normal(**shapes):
-    return lambda rng: {k: rng.standard_normal(s) for k, s in shapes.items()}
 
 
 PROBES = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from assignments.pipeline.integrity import Probe
-from assignments.probes import autograd, vjp
+from assignments.probes import autograd, layer, normal, vjp
 
 RNN = "RNN_Captioning.ipynb"
 
@@ -19,15 +19,6 @@ def _torch():
     import torch
 
     return torch
-
-
-def normal(**shapes):
-    return lambda rng: {k: rng.standard_normal(s) for k, s in shapes.items()}
-
-
-def grads_of(fn, names):
-    """Reference: the gradients of (fn(*inputs) * dout).sum() wrt the named inputs."""
-    return lambda I: vjp(fn, [I[n] for n in names], I["dout"])[1]
 
 
 def _rnn_step(x, h, Wx, Wh, b):
@@ -162,23 +153,16 @@ def _greedy_reference(I):
     return torch.stack(out, 1).numpy()
 
 
-RNN_ARGS = ("x", "h0", "Wx", "Wh", "b")
-LSTM_ARGS = ("x", "h0", "Wx", "Wh", "b")
+SEQ_ARGS = ("x", "h0", "Wx", "Wh", "b")  # rnn_forward and lstm_forward
 PROBES = [
-    Probe("rnn_step_forward", RNN, ("test_rnn_step_forward",), normal(x=(5, 3), h=(5, 6), Wx=(3, 6), Wh=(6, 6), b=(6,)),
-          "O = rnn_step_forward(I['x'], I['h'], I['Wx'], I['Wh'], I['b'])[0]",
-          lambda I: vjp(_rnn_step, [I[n] for n in ("x", "h", "Wx", "Wh", "b")], np.ones((5, 6)))[0]),
-    Probe("rnn_step_backward", RNN, ("test_rnn_step_backward",),
-          normal(x=(5, 3), h=(5, 6), Wx=(3, 6), Wh=(6, 6), b=(6,), dout=(5, 6)),
-          "_, c = rnn_step_forward(I['x'], I['h'], I['Wx'], I['Wh'], I['b'])\nO = rnn_step_backward(I['dout'], c)",
-          grads_of(_rnn_step, ("x", "h", "Wx", "Wh", "b"))),
-    Probe("rnn_forward", RNN, ("test_rnn_forward",), normal(x=(3, 8, 2), h0=(3, 5), Wx=(2, 5), Wh=(5, 5), b=(5,)),
-          "O = rnn_forward(I['x'], I['h0'], I['Wx'], I['Wh'], I['b'])[0]",
-          lambda I: vjp(_rnn_seq, [I[n] for n in RNN_ARGS], np.ones((3, 8, 5)))[0]),
-    Probe("rnn_backward", RNN, ("test_rnn_backward",),
-          normal(x=(3, 8, 2), h0=(3, 5), Wx=(2, 5), Wh=(5, 5), b=(5,), dout=(3, 8, 5)),
-          "_, c = rnn_forward(I['x'], I['h0'], I['Wx'], I['Wh'], I['b'])\nO = rnn_backward(I['dout'], c)",
-          grads_of(_rnn_seq, RNN_ARGS)),
+    *layer("rnn_step", RNN, ("test_rnn_step_forward", "test_rnn_step_backward"),
+           normal(x=(5, 3), h=(5, 6), Wx=(3, 6), Wh=(6, 6), b=(6,), dout=(5, 6)),
+           "rnn_step_forward(I['x'], I['h'], I['Wx'], I['Wh'], I['b'])", "rnn_step_backward(I['dout'], cache)",
+           _rnn_step, ("x", "h", "Wx", "Wh", "b")),
+    *layer("rnn", RNN, ("test_rnn_forward", "test_rnn_backward"),
+           normal(x=(3, 8, 2), h0=(3, 5), Wx=(2, 5), Wh=(5, 5), b=(5,), dout=(3, 8, 5)),
+           "rnn_forward(I['x'], I['h0'], I['Wx'], I['Wh'], I['b'])", "rnn_backward(I['dout'], cache)",
+           _rnn_seq, SEQ_ARGS),
     Probe("word_embedding", RNN, ("test_word_embedding",),
           lambda rng: {"x": rng.integers(0, 4, size=(6, 5)), "W": rng.standard_normal((4, 3)),
                        "dout": rng.standard_normal((6, 5, 3))},
@@ -204,13 +188,10 @@ PROBES = [
           normal(x=(4, 3), h=(4, 5), c=(4, 5), Wx=(3, 20), Wh=(5, 20), b=(20,), dout=(4, 5), dc=(4, 5)),
           "_, _, k = lstm_step_forward(I['x'], I['h'], I['c'], I['Wx'], I['Wh'], I['b'])\n"
           "O = lstm_step_backward(I['dout'], I['dc'], k)", _lstm_step_grads),
-    Probe("lstm_forward", RNN, ("test_lstm_forward",), normal(x=(2, 6, 3), h0=(2, 4), Wx=(3, 16), Wh=(4, 16), b=(16,)),
-          "O = lstm_forward(I['x'], I['h0'], I['Wx'], I['Wh'], I['b'])[0]",
-          lambda I: vjp(_lstm_seq, [I[n] for n in LSTM_ARGS], np.ones((2, 6, 4)))[0]),
-    Probe("lstm_backward", RNN, ("test_lstm_backward",),
-          normal(x=(2, 6, 3), h0=(2, 4), Wx=(3, 16), Wh=(4, 16), b=(16,), dout=(2, 6, 4)),
-          "_, c = lstm_forward(I['x'], I['h0'], I['Wx'], I['Wh'], I['b'])\nO = lstm_backward(I['dout'], c)",
-          grads_of(_lstm_seq, LSTM_ARGS)),
+    *layer("lstm", RNN, ("test_lstm_forward", "test_lstm_backward"),
+           normal(x=(2, 6, 3), h0=(2, 4), Wx=(3, 16), Wh=(4, 16), b=(16,), dout=(2, 6, 4)),
+           "lstm_forward(I['x'], I['h0'], I['Wx'], I['Wh'], I['b'])", "lstm_backward(I['dout'], cache)",
+           _lstm_seq, SEQ_ARGS),
 ]
 
 
