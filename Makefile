@@ -51,7 +51,7 @@ lectures: setup  ## every lecture in full mode, 5 min each, into build/lectures/
 # FAST=1: FAST mode; LECTURES="01_intro_history 02_image_classification": only these (default: all).
 site: setup  ## offline HTML edition in build/site/ (index, every lecture executed, math, no network)
 	COURSE_OFFLINE=1 $(PY) -m assignments.pipeline.site $(if $(filter 1,$(FAST)),--fast) \
-		$(if $(LECTURES),--lectures "$(LECTURES)")
+		$(if $(LECTURES),--lectures "$(LECTURES)") $(if $(WEEK),--week "$(WEEK)")
 
 bench: setup  ## benchmarks of the reference solutions against torch
 	@for b in assignments/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

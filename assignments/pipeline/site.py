@@ -3,6 +3,7 @@
     python -m assignments.pipeline.site                      # every lecture, full mode
     python -m assignments.pipeline.site --fast               # FAST mode (make site FAST=1)
     python -m assignments.pipeline.site --fast --lectures 01_intro_history,02_image_classification
+    python -m assignments.pipeline.site --week 3             # the lectures released by week 3
 
 Every lecture is executed (tests/nbrun.py runs it, as `make lectures` does) and exported with
 nbconvert's lab template, adapted in site_template/site/: nothing loads from the network.
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from assignments.pipeline.schedule import Schedule, load
+from assignments.pipeline.schedule import Schedule, load, parse_week
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent / "site_template"
@@ -35,11 +36,14 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
-def lecture_order(schedule: Schedule, lectures_dir: Path, only: list[str] | None) -> list[str]:
-    """Lecture stems in schedule order, then any notebook the schedule does not name; `only` filters."""
+def lecture_order(schedule: Schedule, lectures_dir: Path, only: list[str] | None,
+                  week: int | None = None) -> list[str]:
+    """Lecture stems in schedule order, then any notebook the schedule does not name; `only` filters.
+    With `week`, only the lectures released by then (as `make release WEEK=N` hands them out)."""
     on_disk = sorted(p.stem for p in lectures_dir.glob("*.ipynb"))
-    stems = [s for s in schedule.lectures_until(schedule.last_week) if s in on_disk]
-    stems += [s for s in on_disk if s not in stems]
+    stems = [s for s in schedule.lectures_until(schedule.last_week if week is None else week) if s in on_disk]
+    if week is None:
+        stems += [s for s in on_disk if s not in stems]
     if only:
         unknown = [s for s in only if s not in on_disk]
         if unknown:
@@ -120,16 +124,20 @@ def write_page(nb, out: Path, name: str, site: dict) -> None:
     out.write_text(body)
 
 
-def index_notebook(schedule: Schedule, titles: dict[str, str], mode: str):
-    """The course table as one markdown cell: week, lectures (linked), assignments released."""
+def index_notebook(schedule: Schedule, titles: dict[str, str], mode: str, until: int | None = None):
+    """The course table as one markdown cell: week, lectures (linked), assignments released;
+    with `until`, the weeks up to that one only."""
     rows = ["| Week | Lectures | Assignments |", "|---|---|---|"]
     for week in sorted(set(schedule.weeks) | {a.release_week for a in schedule.assignments.values()}):
+        if until is not None and week > until:
+            continue
         lectures = "<br>".join(f"[{titles[s]}]({s}.html)" if s in titles else f"{s} (not in this build)"
                                for s in schedule.weeks.get(week, []))
         work = "<br>".join(f"**{a.id.upper()}** {a.title}" + (f" (due {a.due[:10]})" if a.due else "")
                            for a in schedule.assignments.values() if a.release_week == week)
         rows.append(f"| {week} | {lectures} | {work} |")
-    text = (f"# {schedule.title}\n\nEvery lecture, executed ({mode}), with its figures. Interactive "
+    which = "Every lecture" if until is None else f"The lectures released by week {until}"
+    text = (f"# {schedule.title}\n\n{which}, executed ({mode}), with its figures. Interactive "
             "controls are listed under the figure they redraw; to move them, run the lecture in "
             "JupyterLab (`make lab`). Assignments are handed out as notebooks in the student "
             "edition.\n\n" + "\n".join(rows))
@@ -149,13 +157,16 @@ def _nbrun():
 
 
 def build(out: Path, fast: bool, only: list[str] | None = None, lectures_dir: Path = REPO / "lectures",
-          course_toml: Path = REPO / "course.toml") -> int:
+          course_toml: Path = REPO / "course.toml", week: int | None = None) -> int:
     """Execute and export every lecture, write the index, copy MathJax; returns the number of failures."""
     import jupyter_server_mathjax
 
     nbrun = _nbrun()
     schedule = load(course_toml)
-    stems = lecture_order(schedule, lectures_dir, only)
+    stems = lecture_order(schedule, lectures_dir, only, week)
+    if not stems:
+        raise SystemExit(f"error: no lecture to build (week {week} releases none of them); "
+                         "pick a later WEEK or other LECTURES")
     if fast:
         os.environ["COURSE_FAST"] = "1"
     else:
@@ -185,7 +196,7 @@ def build(out: Path, fast: bool, only: list[str] | None = None, lectures_dir: Pa
         write_page(nb, out / f"{stem}.html", stem, site)
         problems = nbrun.offline_figure_problems(nb, (out / f"{stem}.html").read_text())
         failures += [f"{stem}: {p}" for p in problems]
-    write_page(index_notebook(schedule, titles, mode), out / "index.html", "index",
+    write_page(index_notebook(schedule, titles, mode, week), out / "index.html", "index",
                {"course": schedule.title, "mathjax": MATHJAX_URL, "prev": None,
                 "next": (f"{stems[0]}.html", titles[stems[0]]) if stems else None})
     print(f"\nsite in {out}/ — open {out / 'index.html'}: {len(stems)} lecture(s), {mode}")
@@ -200,9 +211,12 @@ def main(argv=None) -> int:
     parser.add_argument("--fast", action="store_true", help="FAST mode (COURSE_FAST=1), 60 s per lecture")
     parser.add_argument("--lectures", default="",
                         help="comma-separated lecture stems (default: all), e.g. 01_intro_history")
+    parser.add_argument("--week", default=None,
+                        help="only the lectures released by this week (as `make release WEEK=N`)")
     args = parser.parse_args(argv)
+    week = None if args.week in (None, "") else parse_week(args.week)
     only = [s.strip() for s in args.lectures.replace(" ", ",").split(",") if s.strip()] or None
-    return 1 if build(args.out, args.fast, only) else 0
+    return 1 if build(args.out, args.fast, only, week=week) else 0
 
 
 if __name__ == "__main__":
