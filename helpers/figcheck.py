@@ -7,10 +7,12 @@ this on and fail on any problem; students never see it.
 
 The rule, per axes that shows something:
 - a title: its own, or the figure's suptitle;
-- a plot with visible axis lines needs both axis labels (its own, the figure's supxlabel /
-  supylabel, or those of another axes it shares that axis with, as in `sharex` grids; a
-  `twinx` labels its own y-axis and borrows the title); tick labels that name categories count as a label on that axis;
-- an image or diagram with its axis turned off needs only the title.
+- an axis that shows tick labels (a scale) needs a label (its own, the figure's supxlabel /
+  supylabel, or those of another axes it shares that axis with or that sits in the same grid
+  column (x) or row (y), as `label_outer` leaves them; a `twinx` labels its own y-axis and
+  borrows the title); tick labels that name categories
+  count as a label on that axis;
+- an image or diagram with its axis turned off, or its ticks removed, needs only the title.
 Colorbars, insets and empty axes are left alone.
 """
 
@@ -41,11 +43,29 @@ def _label(fig, ax, which: str) -> bool:
     if sup is not None and sup.get_text().strip():
         return True
     group = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
-    siblings = [o for o in fig.axes if o is not ax and group.joined(ax, o)]
+    siblings = [o for o in fig.axes if o is not ax and (group.joined(ax, o) or _aligned(ax, o, which))]
     if any((o.get_xlabel() if which == "x" else o.get_ylabel()).strip() for o in siblings):
         return True
     ticks = ax.get_xticklabels() if which == "x" else ax.get_yticklabels()
     return any(t.get_text().strip() and not _is_number(t.get_text()) for t in ticks)
+
+
+def _aligned(a, b, which: str) -> bool:
+    """Same column of a grid (for x) or same row (for y), but not twins: a grid labels its outer
+    panels only, as `label_outer` does. Spans that overlap by half count (a colorbar shrinks
+    the panels it sits beside)."""
+    pa, pb = a.get_position(), b.get_position()
+    if all(abs(u - v) < 1e-6 for u, v in zip(pa.bounds, pb.bounds)):  # twinx / twiny
+        return False
+    lo, hi = ((pa.x0, pa.x1), (pb.x0, pb.x1)) if which == "x" else ((pa.y0, pa.y1), (pb.y0, pb.y1))
+    overlap = min(lo[1], hi[1]) - max(lo[0], hi[0])
+    return overlap > 0.5 * min(lo[1] - lo[0], hi[1] - hi[0])
+
+
+def _has_scale(ax, which: str) -> bool:
+    """The axis shows tick labels; an image panel with its ticks removed has no scale to name."""
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    return axis.get_visible() and any(t.get_text().strip() for t in axis.get_ticklabels())
 
 
 def _titled(fig, ax) -> bool:
@@ -85,7 +105,7 @@ def problems(fig) -> list[str]:
         if not _titled(fig, ax):
             missing.append("title")
         if ax.axison:
-            missing += [f"{w}-axis label" for w in "xy" if not _label(fig, ax, w)]
+            missing += [f"{w}-axis label" for w in "xy" if _has_scale(ax, w) and not _label(fig, ax, w)]
         if missing:
             out.append(f"axes {i}: no {', no '.join(missing)}")
     return out

@@ -42,6 +42,16 @@ def test_suptitle_shared_axes_and_category_ticks_count():
     axes[0].set(xlabel="step", ylabel="loss")
     axes[1].set_xlabel("step")  # its y-axis is labelled through sharey
     assert figcheck.problems(fig) == []
+    fig, axes = plt.subplots(2, 2)  # outer labels only: bottom row x, left column y
+    fig.suptitle("grid")
+    for ax in axes.flat:
+        ax.plot([0, 1])
+    for ax in axes[1]:
+        ax.set_xlabel("step")
+    axes[0, 0].set_ylabel("loss")
+    assert figcheck.problems(fig) == ["axes 2: no y-axis label", "axes 3: no y-axis label"]  # bottom row
+    axes[1, 0].set_ylabel("loss")
+    assert figcheck.problems(fig) == []
     fig, ax = plt.subplots()
     ax.bar(["cat", "dog"], [1, 2])
     ax.set(title="counts", ylabel="count")  # the tick labels name the categories
@@ -56,6 +66,12 @@ def test_images_need_a_title_only_and_colorbars_are_left_alone():
     assert figcheck.problems(fig) == ["axes 0: no title"]
     ax.set_title("identity")
     assert figcheck.problems(fig) == []
+    fig, ax = plt.subplots()
+    ax.imshow(np.eye(3))
+    ax.set(xticks=[], yticks=[], title="framed image")  # no scale shown, so no label asked
+    assert figcheck.problems(fig) == []
+    ax.set_yticks([0, 2])
+    assert figcheck.problems(fig) == ["axes 0: no y-axis label"]
 
 
 def test_twinx_labels_each_side():
