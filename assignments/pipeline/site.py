@@ -136,8 +136,9 @@ def index_notebook(schedule: Schedule, titles: dict[str, str], mode: str, until:
         work = "<br>".join(f"**{a.id.upper()}** {a.title}" + (f" (due {a.due[:10]})" if a.due else "")
                            for a in schedule.assignments.values() if a.release_week == week)
         rows.append(f"| {week} | {lectures} | {work} |")
-    which = "Every lecture" if until is None else f"The lectures released by week {until}"
-    text = (f"# {schedule.title}\n\n{which}, executed ({mode}), with its figures. Interactive "
+    which = (f"Every lecture, executed ({mode}), with its figures" if until is None else
+             f"The lectures released by week {until}, executed ({mode}), with their figures")
+    text = (f"# {schedule.title}\n\n{which}. Interactive "
             "controls are listed under the figure they redraw; to move them, run the lecture in "
             "JupyterLab (`make lab`). Assignments are handed out as notebooks in the student "
             "edition.\n\n" + "\n".join(rows))
