@@ -31,6 +31,12 @@ def test_lecture_runs_in_fast_mode(path, record_notebook_time, monkeypatch, tmp_
     # A lecture shows its ideas: a notebook without a single figure is a broken lecture.
     assert any(o.get("output_type") == "display_data" for c in nb.cells for o in c.get("outputs", [])), \
         f"{path.name} shows no figure"
+    # A value left as a cell's last expression shows up raw (np.float64(0.96...), <Legend at 0x...>,
+    # a figure drawn twice): lectures print what they mean to show.
+    stray = [f"cell {i}: {o['data'].get('text/plain', '')[:60]!r}" for i, c in enumerate(nb.cells)
+             for o in c.get("outputs", []) if o.get("output_type") == "execute_result"
+             and "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
+    assert not stray, f"{path.name}: bare values displayed (end the line with ';' or print):\n" + "\n".join(stray)
     bad = figure_log.read_text().splitlines() if figure_log.exists() else []
     assert not bad, f"{path.name}: figures without a title or axis labels:\n" + "\n".join(bad)
 
