@@ -22,8 +22,6 @@ import json
 import os
 import sys
 
-_INSTALLED = False
-
 
 def _shows_something(ax) -> bool:
     return bool(ax.lines or ax.collections or ax.patches or ax.images or ax.texts or ax.tables
@@ -32,31 +30,42 @@ def _shows_something(ax) -> bool:
 
 def _is_auxiliary(ax) -> bool:
     """A colorbar, or an inset drawn inside another axes."""
-    return getattr(ax, "_colorbar", None) is not None or ax.get_label() == "<colorbar>" or \
-        getattr(ax, "_axes_locator", None) is not None and not ax.get_title()
+    return (getattr(ax, "_colorbar", None) is not None or ax.get_label() == "<colorbar>"
+            or (getattr(ax, "_axes_locator", None) is not None and not ax.get_title()))
+
+
+def _fig_text(fig, attr: str) -> str:
+    """The figure's suptitle / supxlabel / supylabel ("_suptitle", ...), or ""."""
+    text = getattr(fig, attr, None)
+    return text.get_text().strip() if text is not None else ""
+
+
+def _axis(ax, which: str):
+    return ax.xaxis if which == "x" else ax.yaxis
+
+
+def _same_box(a, b) -> bool:
+    """twinx / twiny: two axes drawn in one box."""
+    return all(abs(u - v) < 1e-6 for u, v in zip(a.get_position().bounds, b.get_position().bounds))
 
 
 def _label(fig, ax, which: str) -> bool:
-    if (ax.get_xlabel() if which == "x" else ax.get_ylabel()).strip():
-        return True
-    sup = getattr(fig, "_supxlabel" if which == "x" else "_supylabel", None)
-    if sup is not None and sup.get_text().strip():
+    if _axis(ax, which).get_label_text().strip() or _fig_text(fig, f"_sup{which}label"):
         return True
     group = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
     siblings = [o for o in fig.axes if o is not ax and (group.joined(ax, o) or _aligned(ax, o, which))]
-    if any((o.get_xlabel() if which == "x" else o.get_ylabel()).strip() for o in siblings):
+    if any(_axis(o, which).get_label_text().strip() for o in siblings):
         return True
-    ticks = ax.get_xticklabels() if which == "x" else ax.get_yticklabels()
-    return any(t.get_text().strip() and not _is_number(t.get_text()) for t in ticks)
+    return any(t.get_text().strip() and not _is_number(t.get_text()) for t in _axis(ax, which).get_ticklabels())
 
 
 def _aligned(a, b, which: str) -> bool:
     """Same column of a grid (for x) or same row (for y), but not twins: a grid labels its outer
     panels only, as `label_outer` does. Spans that overlap by half count (a colorbar shrinks
     the panels it sits beside)."""
-    pa, pb = a.get_position(), b.get_position()
-    if all(abs(u - v) < 1e-6 for u, v in zip(pa.bounds, pb.bounds)):  # twinx / twiny
+    if _same_box(a, b):
         return False
+    pa, pb = a.get_position(), b.get_position()
     lo, hi = ((pa.x0, pa.x1), (pb.x0, pb.x1)) if which == "x" else ((pa.y0, pa.y1), (pb.y0, pb.y1))
     overlap = min(lo[1], hi[1]) - max(lo[0], hi[0])
     return overlap > 0.5 * min(lo[1] - lo[0], hi[1] - hi[0])
@@ -64,18 +73,16 @@ def _aligned(a, b, which: str) -> bool:
 
 def _has_scale(ax, which: str) -> bool:
     """The axis shows tick labels; an image panel with its ticks removed has no scale to name."""
-    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis = _axis(ax, which)
     return axis.get_visible() and any(t.get_text().strip() for t in axis.get_ticklabels())
 
 
 def _titled(fig, ax) -> bool:
     """Its own title, the figure's suptitle, or that of a twin (twinx/twiny: the same box)."""
-    sup = getattr(fig, "_suptitle", None)
-    if sup is not None and sup.get_text().strip():
+    if _fig_text(fig, "_suptitle"):
         return True
-    box = ax.get_position().bounds
     return any((o.get_title().strip() or o.get_title("left").strip())
-               for o in fig.axes if o is ax or o.get_position().bounds == box)
+               for o in fig.axes if o is ax or _same_box(o, ax))
 
 
 def _is_number(text: str) -> bool:
@@ -88,9 +95,8 @@ def _is_number(text: str) -> bool:
 
 
 def _name(fig) -> str:
-    sup = getattr(fig, "_suptitle", None)
-    if sup is not None and sup.get_text().strip():
-        return sup.get_text().strip()
+    if _fig_text(fig, "_suptitle"):
+        return _fig_text(fig, "_suptitle")
     titles = [ax.get_title().strip() for ax in fig.axes if ax.get_title().strip()]
     return titles[0] if titles else f"untitled figure of {len(fig.axes)} axes"
 
@@ -125,17 +131,16 @@ def _report(fig) -> None:
 
 
 def install() -> None:
-    """Check every figure when it is rendered (idempotent)."""
-    global _INSTALLED
-    if _INSTALLED:
-        return
+    """Check every figure when it is rendered (idempotent: the wrapper marks itself)."""
     from matplotlib.backend_bases import FigureCanvasBase
 
     original = FigureCanvasBase.print_figure
+    if getattr(original, "_figcheck", False):
+        return
 
     def print_figure(self, *args, **kwargs):
         _report(self.figure)
         return original(self, *args, **kwargs)
 
+    print_figure._figcheck = True
     FigureCanvasBase.print_figure = print_figure
-    _INSTALLED = True

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.backend_bases import FigureCanvasBase  # noqa: E402
 
 from helpers import figcheck  # noqa: E402
 
@@ -88,7 +89,10 @@ def test_twinx_labels_each_side():
 def test_install_logs_rendered_figures(tmp_path, monkeypatch):
     log = tmp_path / "figures.jsonl"
     monkeypatch.setenv("COURSE_FIGURE_LOG", str(log))
+    # restored after the test, so the check does not stay on for the rest of the session
+    monkeypatch.setattr(FigureCanvasBase, "print_figure", FigureCanvasBase.print_figure)
     figcheck.install()
+    figcheck.install()  # a second call must not check twice (one record below)
     fig, ax = plt.subplots()
     ax.plot([0, 1])
     ax.set_title("bad one")

@@ -199,7 +199,7 @@ def build(out: Path, fast: bool, only: list[str] | None = None, lectures_dir: Pa
         failures += [f"{stem}: {p}" for p in problems]
     write_page(index_notebook(schedule, titles, mode, week), out / "index.html", "index",
                {"course": schedule.title, "mathjax": MATHJAX_URL, "prev": None,
-                "next": (f"{stems[0]}.html", titles[stems[0]]) if stems else None})
+                "next": (f"{stems[0]}.html", titles[stems[0]])})
     print(f"\nsite in {out}/ — open {out / 'index.html'}: {len(stems)} lecture(s), {mode}")
     for failure in failures:
         print(f"FAILED {failure}")
